@@ -1,0 +1,38 @@
+package config
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+
+	"sigs.k8s.io/yaml"
+)
+
+// Load reads, defaults and validates the configuration file at path. Fields
+// the file leaves out keep their defaults; unknown fields are an error, so a
+// typo never silently falls back to a default.
+func Load(path, version string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config %q: %w", path, err)
+	}
+	cfg, err := Parse(data, version)
+	if err != nil {
+		return nil, fmt.Errorf("config %q: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// Parse decodes a configuration document over the defaults and validates it.
+func Parse(data []byte, version string) (*Config, error) {
+	cfg := Default(version)
+	if len(bytes.TrimSpace(data)) > 0 {
+		if err := yaml.UnmarshalStrict(data, cfg); err != nil {
+			return nil, fmt.Errorf("decode: %w", err)
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}

@@ -1,0 +1,101 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// Validate reports every problem with c at once, each naming its field.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.APIVersion != "" && c.APIVersion != APIVersion {
+		errs = append(errs, fmt.Errorf("apiVersion: %q is not supported, want %q", c.APIVersion, APIVersion))
+	}
+	if c.Kind != "" && c.Kind != Kind {
+		errs = append(errs, fmt.Errorf("kind: %q is not supported, want %q", c.Kind, Kind))
+	}
+	if strings.TrimSpace(c.Sidecar.Image) == "" {
+		errs = append(errs, errors.New("sidecar.image: must not be empty"))
+	}
+	switch c.Sidecar.ImagePullPolicy {
+	case "", corev1.PullAlways, corev1.PullIfNotPresent, corev1.PullNever:
+	default:
+		errs = append(errs, fmt.Errorf("sidecar.imagePullPolicy: %q is not one of Always, IfNotPresent, Never", c.Sidecar.ImagePullPolicy))
+	}
+	if !validPort(c.Sidecar.Port) {
+		errs = append(errs, fmt.Errorf("sidecar.port: %d is not a port (1-65535)", c.Sidecar.Port))
+	}
+	for name, q := range c.Sidecar.Resources.Requests {
+		if limit, ok := c.Sidecar.Resources.Limits[name]; ok && q.Cmp(limit) > 0 {
+			errs = append(errs, fmt.Errorf("sidecar.resources: %s request %s exceeds its limit %s", name, q.String(), limit.String()))
+		}
+	}
+	if c.Sidecar.History.Duration < c.Interval.Duration {
+		errs = append(errs, fmt.Errorf("sidecar.history: %s is shorter than the interval %s", c.Sidecar.History.Duration, c.Interval.Duration))
+	}
+	if len(c.Target.Ports) == 0 {
+		errs = append(errs, errors.New("target.ports: at least one port is needed"))
+	}
+	for i, p := range c.Target.Ports {
+		if !validPort(p) {
+			errs = append(errs, fmt.Errorf("target.ports[%d]: %d is not a port (1-65535)", i, p))
+		}
+	}
+	if err := ValidatePath(c.Target.ExpvarPath); err != nil {
+		errs = append(errs, fmt.Errorf("target.expvarPath: %w", err))
+	}
+	if err := ValidatePath(c.Target.PprofPath); err != nil {
+		errs = append(errs, fmt.Errorf("target.pprofPath: %w", err))
+	}
+	if c.Target.MetricsPath != "" {
+		if err := ValidatePath(c.Target.MetricsPath); err != nil {
+			errs = append(errs, fmt.Errorf("target.metricsPath: %w", err))
+		}
+	}
+	if c.Interval.Duration < MinInterval {
+		errs = append(errs, fmt.Errorf("interval: %s is shorter than the minimum %s", c.Interval.Duration, MinInterval))
+	}
+	switch c.NativeSidecar {
+	case NativeSidecarAuto, NativeSidecarAlways, NativeSidecarNever:
+	default:
+		errs = append(errs, fmt.Errorf("nativeSidecar: %q is not one of auto, always, never", c.NativeSidecar))
+	}
+	for i, ns := range c.ExcludedNamespaces {
+		if strings.TrimSpace(ns) == "" {
+			errs = append(errs, fmt.Errorf("excludedNamespaces[%d]: must not be empty", i))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func validPort(p int32) bool { return p >= 1 && p <= 65535 }
+
+// maxPathLen bounds URL paths taken from configuration and annotations.
+const maxPathLen = 256
+
+// ValidatePath checks a URL path of the app's debug server: absolute, short,
+// printable ASCII, without a query, fragment, whitespace or "..". Annotation
+// values go through it before they reach the sidecar's arguments.
+func ValidatePath(p string) error {
+	switch {
+	case p == "":
+		return errors.New("must not be empty")
+	case !strings.HasPrefix(p, "/"):
+		return fmt.Errorf("%q must start with /", p)
+	case len(p) > maxPathLen:
+		return fmt.Errorf("path of %d bytes is longer than %d", len(p), maxPathLen)
+	case strings.ContainsAny(p, "?#"):
+		return fmt.Errorf("%q must not contain a query or fragment", p)
+	case strings.Contains(p, ".."):
+		return fmt.Errorf("%q must not contain ..", p)
+	}
+	for _, r := range p {
+		if r <= ' ' || r > '~' {
+			return fmt.Errorf("%q must be printable ASCII without spaces", p)
+		}
+	}
+	return nil
+}
