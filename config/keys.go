@@ -1,5 +1,7 @@
 package config
 
+import "github.com/gopherscope/gopherscope/config/names"
+
 // Label and annotation keys. Labels select (they are what the webhook
 // configuration's namespaceSelector and objectSelector match), annotations
 // configure. Every key the product reads or writes is declared here.
@@ -89,35 +91,36 @@ const (
 
 // Command-line flags of the sidecar binary, as written by the injector into
 // the sidecar container's args (`--name=value`). cmd/sidecar defines exactly
-// these flags.
+// these flags. They are declared in config/names (free of dependencies, so
+// the sidecar binary need not import this package).
 const (
 	// FlagTargetHost is the host of the app's debug server (default 127.0.0.1:
 	// the sidecar shares the pod's network namespace).
-	FlagTargetHost = "target-host"
+	FlagTargetHost = names.FlagTargetHost
 	// FlagTargetPorts is the comma-separated list of the app's debug ports, probed in order.
-	FlagTargetPorts = "target-ports"
+	FlagTargetPorts = names.FlagTargetPorts
 	// FlagExpvarPath is the app's expvar path.
-	FlagExpvarPath = "expvar-path"
+	FlagExpvarPath = names.FlagExpvarPath
 	// FlagPprofPath is the app's pprof path prefix.
-	FlagPprofPath = "pprof-path"
+	FlagPprofPath = names.FlagPprofPath
 	// FlagMetricsPath is the app's own Prometheus path ("" = none).
-	FlagMetricsPath = "metrics-path"
+	FlagMetricsPath = names.FlagMetricsPath
 	// FlagInterval is the sampling interval.
-	FlagInterval = "interval"
+	FlagInterval = names.FlagInterval
 	// FlagListenAddress is where the sidecar serves /metrics, the page and its API.
-	FlagListenAddress = "listen-address"
+	FlagListenAddress = names.FlagListenAddress
 	// FlagHistory is how much history the ring buffer keeps (a duration).
-	FlagHistory = "history"
+	FlagHistory = names.FlagHistory
 )
 
-// Paths served by the sidecar.
+// Paths served by the sidecar (declared in config/names).
 const (
 	// SidecarMetricsPath is the normalized Prometheus exposition.
-	SidecarMetricsPath = "/metrics"
+	SidecarMetricsPath = names.SidecarMetricsPath
 	// SidecarHealthzPath answers 200 while the sidecar process serves.
-	SidecarHealthzPath = "/healthz"
+	SidecarHealthzPath = names.SidecarHealthzPath
 	// SidecarReadyzPath answers 200 once the target has answered.
-	SidecarReadyzPath = "/readyz"
+	SidecarReadyzPath = names.SidecarReadyzPath
 	// SidecarHistoryPath serves the history ring buffer as JSON.
-	SidecarHistoryPath = "/api/v1/history"
+	SidecarHistoryPath = names.SidecarHistoryPath
 )

@@ -1,0 +1,59 @@
+package names
+
+import "time"
+
+// Command-line flags of the sidecar binary, as written by the injector into
+// the sidecar container's args (`--name=value`). cmd/sidecar defines exactly
+// these flags.
+const (
+	// FlagTargetHost is the host of the app's debug server (default 127.0.0.1:
+	// the sidecar shares the pod's network namespace).
+	FlagTargetHost = "target-host"
+	// FlagTargetPorts is the comma-separated list of the app's debug ports, probed in order.
+	FlagTargetPorts = "target-ports"
+	// FlagExpvarPath is the app's expvar path.
+	FlagExpvarPath = "expvar-path"
+	// FlagPprofPath is the app's pprof path prefix.
+	FlagPprofPath = "pprof-path"
+	// FlagMetricsPath is the app's own Prometheus path ("" = none).
+	FlagMetricsPath = "metrics-path"
+	// FlagInterval is the sampling interval.
+	FlagInterval = "interval"
+	// FlagListenAddress is where the sidecar serves /metrics, the page and its API.
+	FlagListenAddress = "listen-address"
+	// FlagHistory is how much history the ring buffer keeps (a duration).
+	FlagHistory = "history"
+)
+
+// Paths served by the sidecar.
+const (
+	// SidecarMetricsPath is the normalized Prometheus exposition.
+	SidecarMetricsPath = "/metrics"
+	// SidecarHealthzPath answers 200 while the sidecar process serves.
+	SidecarHealthzPath = "/healthz"
+	// SidecarReadyzPath answers 200 once the target has answered.
+	SidecarReadyzPath = "/readyz"
+	// SidecarHistoryPath serves the history ring buffer as JSON.
+	SidecarHistoryPath = "/api/v1/history"
+)
+
+// Defaults and bounds shared by the injector's configuration and the sidecar's flags.
+const (
+	// DefaultTargetHost is where the sidecar finds the app: the pod's own
+	// network namespace.
+	DefaultTargetHost = "127.0.0.1"
+	// DefaultSidecarPort is the preferred metrics port of the sidecar.
+	DefaultSidecarPort int32 = 9184
+	// DefaultTargetPort is the app's default debug port.
+	DefaultTargetPort int32 = 6060
+	// DefaultExpvarPath is expvar's own path.
+	DefaultExpvarPath = "/debug/vars"
+	// DefaultPprofPath is net/http/pprof's own prefix.
+	DefaultPprofPath = "/debug/pprof"
+	// DefaultInterval is the default sampling interval.
+	DefaultInterval = 10 * time.Second
+	// MinInterval is the shortest sampling interval accepted.
+	MinInterval = time.Second
+	// DefaultHistory is how far back the sidecar's history reaches by default.
+	DefaultHistory = time.Hour
+)
