@@ -3,6 +3,7 @@ package config
 import (
 	"time"
 
+	"github.com/gopherscope/gopherscope/config/names"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -36,6 +37,12 @@ type Config struct {
 	// ExcludedNamespaces are never injected, whatever their labels say. The
 	// webhook adds its own namespace to this list at start.
 	ExcludedNamespaces []string `json:"excludedNamespaces"`
+
+	// InjectorVersion is the version of the binary doing the injection,
+	// recorded in every pod's gopherscope.io/status annotation. It is not
+	// part of the file: callers set it from version.Version (tests use a
+	// fixed string so golden files do not change with every commit).
+	InjectorVersion string `json:"-"`
 }
 
 // Sidecar is the injected container's image, port, resources and history.
@@ -86,19 +93,22 @@ const (
 	// DefaultSidecarImage is the sidecar image used when the config names none.
 	DefaultSidecarImage = "ghcr.io/gopherscope/sidecar"
 	// DefaultSidecarPort is the preferred metrics port of the sidecar.
-	DefaultSidecarPort int32 = 9184
+	DefaultSidecarPort int32 = names.DefaultSidecarPort
 	// DefaultTargetPort is the app's default debug port.
-	DefaultTargetPort int32 = 6060
+	DefaultTargetPort int32 = names.DefaultTargetPort
 	// DefaultExpvarPath is expvar's own path.
-	DefaultExpvarPath = "/debug/vars"
+	DefaultExpvarPath = names.DefaultExpvarPath
 	// DefaultPprofPath is net/http/pprof's own prefix.
-	DefaultPprofPath = "/debug/pprof"
+	DefaultPprofPath = names.DefaultPprofPath
 	// DefaultInterval is the default sampling interval.
-	DefaultInterval = 10 * time.Second
+	DefaultInterval = names.DefaultInterval
 	// MinInterval is the shortest sampling interval accepted.
-	MinInterval = time.Second
+	MinInterval = names.MinInterval
+	// MaxInterval is the longest sampling interval accepted: beyond it the
+	// sidecar would show nothing useful within its history.
+	MaxInterval = time.Hour
 	// DefaultHistory is how far back the sidecar's history reaches by default.
-	DefaultHistory = time.Hour
+	DefaultHistory = names.DefaultHistory
 	// NativeSidecarMinMinor is the first Kubernetes 1.x minor version where
 	// native sidecars are on by default.
 	NativeSidecarMinMinor = 29

@@ -58,6 +58,9 @@ func (c *Config) Validate() error {
 	if c.Interval.Duration < MinInterval {
 		errs = append(errs, fmt.Errorf("interval: %s is shorter than the minimum %s", c.Interval.Duration, MinInterval))
 	}
+	if c.Interval.Duration > MaxInterval {
+		errs = append(errs, fmt.Errorf("interval: %s is longer than the maximum %s", c.Interval.Duration, MaxInterval))
+	}
 	switch c.NativeSidecar {
 	case NativeSidecarAuto, NativeSidecarAlways, NativeSidecarNever:
 	default:
@@ -80,22 +83,37 @@ const maxPathLen = 256
 // printable ASCII, without a query, fragment, whitespace or "..". Annotation
 // values go through it before they reach the sidecar's arguments.
 func ValidatePath(p string) error {
+	switch problem := PathProblem(p); {
+	case problem == "":
+		return nil
+	case p == "" || len(p) > maxPathLen:
+		// Say what is wrong without echoing a value that is empty or long.
+		return errors.New(problem)
+	default:
+		return fmt.Errorf("%q %s", p, problem)
+	}
+}
+
+// PathProblem is ValidatePath without the value in its answer: "" for a
+// valid path, else what is wrong with it ("must start with /"). Callers that
+// quote the value themselves (the injector's warnings) use it.
+func PathProblem(p string) string {
 	switch {
 	case p == "":
-		return errors.New("must not be empty")
-	case !strings.HasPrefix(p, "/"):
-		return fmt.Errorf("%q must start with /", p)
+		return "must not be empty"
 	case len(p) > maxPathLen:
-		return fmt.Errorf("path of %d bytes is longer than %d", len(p), maxPathLen)
+		return fmt.Sprintf("is longer than %d bytes", maxPathLen)
+	case !strings.HasPrefix(p, "/"):
+		return "must start with /"
 	case strings.ContainsAny(p, "?#"):
-		return fmt.Errorf("%q must not contain a query or fragment", p)
+		return "must not contain a query or fragment"
 	case strings.Contains(p, ".."):
-		return fmt.Errorf("%q must not contain ..", p)
+		return "must not contain .."
 	}
 	for _, r := range p {
 		if r <= ' ' || r > '~' {
-			return fmt.Errorf("%q must be printable ASCII without spaces", p)
+			return "must be printable ASCII without spaces"
 		}
 	}
-	return nil
+	return ""
 }

@@ -1,0 +1,165 @@
+package injector
+
+import (
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+
+	"github.com/gopherscope/gopherscope/config"
+)
+
+// addedAnnotations are the only annotation keys injection may add.
+var addedAnnotations = []string{
+	config.AnnotationStatus,
+	config.AnnotationPrometheusScrape,
+	config.AnnotationPrometheusPort,
+	config.AnnotationPrometheusPath,
+	config.AnnotationDefaultContainer,
+}
+
+// sidecarFlags are the flags the injector may write into the sidecar's args.
+var sidecarFlags = []string{
+	config.FlagTargetPorts, config.FlagExpvarPath, config.FlagPprofPath, config.FlagMetricsPath,
+	config.FlagInterval, config.FlagListenAddress, config.FlagHistory,
+}
+
+// checkInjectProperties runs Inject on pod and asserts what must hold for
+// every input: the input is not modified, the output is deterministic, a
+// skip or deny returns the pod unchanged, an injection only appends and
+// sets, adds exactly one sidecar with well-formed args, and a second pass
+// changes nothing.
+func checkInjectProperties(t *testing.T, pod *corev1.Pod, ns Namespace, cfg *config.Config) {
+	t.Helper()
+	before := pod.DeepCopy()
+	out, warnings, decision := Inject(pod, ns, cfg)
+	if !equality.Semantic.DeepEqual(before, pod) {
+		t.Fatalf("Inject modified its input (-before +after):\n%s", cmp.Diff(before, pod))
+	}
+	if !slices.Contains(AllReasons(), decision.Reason) {
+		t.Fatalf("reason %q is not in AllReasons()", decision.Reason)
+	}
+	if (decision.Action == ActionInject) != (decision.Reason == ReasonInjected) {
+		t.Fatalf("decision %+v: action and reason disagree", decision)
+	}
+
+	out2, warnings2, decision2 := Inject(pod, ns, cfg)
+	if diff := cmp.Diff(out, out2); diff != "" {
+		t.Fatalf("two runs on the same input differ (-first +second):\n%s", diff)
+	}
+	if !slices.Equal(warnings, warnings2) || decision != decision2 {
+		t.Fatalf("two runs differ: %q %+v, then %q %+v", warnings, decision, warnings2, decision2)
+	}
+
+	if decision.Action != ActionInject {
+		if !equality.Semantic.DeepEqual(pod, out) {
+			t.Fatalf("%s (%s) changed the pod (-in +out):\n%s", decision.Action, decision.Reason, cmp.Diff(pod, out))
+		}
+		return
+	}
+	checkOnlyAppended(t, pod, out)
+	checkSidecar(t, out)
+
+	again, againWarnings, againDecision := Inject(out, ns, cfg)
+	if againDecision.Reason != ReasonAlreadyInjected || len(againWarnings) != 0 {
+		t.Fatalf("second pass: %+v %q, want already-injected without warnings", againDecision, againWarnings)
+	}
+	if diff := cmp.Diff(out, again); diff != "" {
+		t.Fatalf("second pass changed the pod (-first +second):\n%s", diff)
+	}
+}
+
+// checkOnlyAppended asserts that out is in with containers appended and
+// annotations set, and nothing else: every container, init container,
+// label and annotation of in is still there, unchanged and in order (the
+// status annotation excepted: a re-injection rewrites it).
+func checkOnlyAppended(t *testing.T, in, out *corev1.Pod) {
+	t.Helper()
+	for k, v := range in.Annotations {
+		if got, ok := out.Annotations[k]; k != config.AnnotationStatus && (!ok || got != v) {
+			t.Fatalf("annotation %q: was %q, now %q (present %v)", k, v, got, ok)
+		}
+	}
+	for k := range out.Annotations {
+		if _, ok := in.Annotations[k]; !ok && !slices.Contains(addedAnnotations, k) {
+			t.Fatalf("injection added the unexpected annotation %q", k)
+		}
+	}
+	if len(out.Spec.Containers) < len(in.Spec.Containers) || len(out.Spec.InitContainers) < len(in.Spec.InitContainers) {
+		t.Fatalf("containers were removed: %d+%d before, %d+%d after", len(in.Spec.Containers), len(in.Spec.InitContainers),
+			len(out.Spec.Containers), len(out.Spec.InitContainers))
+	}
+	trimmed := out.DeepCopy()
+	trimmed.Annotations = maps.Clone(in.Annotations)
+	trimmed.Spec.Containers = trimmed.Spec.Containers[:len(in.Spec.Containers)]
+	trimmed.Spec.InitContainers = trimmed.Spec.InitContainers[:len(in.Spec.InitContainers)]
+	if !equality.Semantic.DeepEqual(in, trimmed) {
+		t.Fatalf("injection changed more than it appended (-in +out without additions):\n%s", cmp.Diff(in, trimmed))
+	}
+}
+
+// checkSidecar asserts that out has exactly one sidecar and that each of
+// its args is one "--flag=value" element, the flag known and the value free
+// of whitespace and control characters.
+func checkSidecar(t *testing.T, out *corev1.Pod) {
+	t.Helper()
+	var sidecars []corev1.Container
+	for _, c := range slices.Concat(out.Spec.Containers, out.Spec.InitContainers) {
+		if c.Name == config.SidecarContainerName {
+			sidecars = append(sidecars, c)
+		}
+	}
+	if len(sidecars) != 1 {
+		t.Fatalf("%d sidecar containers, want 1", len(sidecars))
+	}
+	for _, a := range sidecars[0].Args {
+		name, value, ok := strings.Cut(strings.TrimPrefix(a, "--"), "=")
+		if !ok || !strings.HasPrefix(a, "--") || !slices.Contains(sidecarFlags, name) {
+			t.Fatalf("arg %q is not --<known flag>=value", a)
+		}
+		if strings.IndexFunc(value, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0 {
+			t.Fatalf("arg %q has whitespace, control or non-ASCII characters", a)
+		}
+	}
+	if sidecars[0].ReadinessProbe != nil {
+		t.Fatalf("the sidecar has a readiness probe; it must never gate the app's readiness")
+	}
+}
+
+// TestInjectPropertiesOnGoldenInputs runs every golden input through
+// several configurations and namespaces, checking the properties of
+// checkInjectProperties (the input pod is never modified, among others).
+func TestInjectPropertiesOnGoldenInputs(t *testing.T) {
+	variants := []struct {
+		name string
+		edit func(*config.Config)
+	}{
+		{"default config", func(*config.Config) {}},
+		{"strict", func(c *config.Config) { c.Strict = true }},
+		{"regular container", func(c *config.Config) { c.NativeSidecar = config.NativeSidecarNever }},
+		{"host network allowed", func(c *config.Config) { c.AllowHostNetwork = true }},
+	}
+	namespaces := map[string]Namespace{
+		"own namespace": {},
+		"enabled":       {Name: "team-a", Labels: map[string]string{config.KeyInject: config.InjectEnabled}},
+		"offline":       {Offline: true},
+	}
+	for _, c := range loadAllCases(t) {
+		for _, v := range variants {
+			for nsName, ns := range namespaces {
+				if nsName == "own namespace" {
+					ns = c.ns
+				}
+				t.Run(c.name+"/"+v.name+"/"+nsName, func(t *testing.T) {
+					cfg := c.cfg.DeepCopy()
+					v.edit(cfg)
+					checkInjectProperties(t, c.pod, ns, cfg)
+				})
+			}
+		}
+	}
+}

@@ -1,0 +1,133 @@
+package injector
+
+import (
+	"strconv"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/gopherscope/gopherscope/config"
+)
+
+// Probe timings of the sidecar. The startup probe allows 30 s for the
+// process to serve; the liveness probe restarts it after 30 s of silence.
+const (
+	startupPeriodSeconds     = 1
+	startupFailureThreshold  = 30
+	livenessPeriodSeconds    = 10
+	livenessFailureThreshold = 3
+	probeTimeoutSeconds      = 1
+)
+
+// buildSidecar returns the sidecar container for settings s listening on
+// port. Its arguments are single "--name=value" elements (no shell ever
+// sees them) and every value in them has been validated by readSettings.
+func buildSidecar(s *settings, port int32, cfg *config.Config, native bool) corev1.Container {
+	args := []string{
+		arg(config.FlagTargetPorts, joinPorts(s.targetPorts)),
+		arg(config.FlagExpvarPath, s.expvarPath),
+		arg(config.FlagPprofPath, s.pprofPath),
+	}
+	if s.metricsPath != "" {
+		args = append(args, arg(config.FlagMetricsPath, s.metricsPath))
+	}
+	args = append(args,
+		arg(config.FlagInterval, s.interval.String()),
+		arg(config.FlagListenAddress, ":"+strconv.Itoa(int(port))),
+		arg(config.FlagHistory, cfg.Sidecar.History.Duration.String()),
+	)
+
+	c := corev1.Container{
+		Name:            config.SidecarContainerName,
+		Image:           s.image,
+		ImagePullPolicy: cfg.Sidecar.ImagePullPolicy,
+		Args:            args,
+		Ports: []corev1.ContainerPort{{
+			Name:          config.SidecarPortName,
+			ContainerPort: port,
+			Protocol:      corev1.ProtocolTCP,
+		}},
+		Env: []corev1.EnvVar{
+			fieldEnv(config.EnvPodName, "metadata.name"),
+			fieldEnv(config.EnvPodNamespace, "metadata.namespace"),
+			{Name: config.EnvAppContainer, Value: s.appContainer},
+		},
+		Resources: sidecarResources(s, cfg),
+		// No readiness probe, on purpose: the sidecar must never take the
+		// app out of its Service (a wrong debug port would), and a native
+		// sidecar's probes must not wait for the app, which only starts
+		// once the sidecar has. Both probes therefore ask /healthz, which
+		// answers as soon as the sidecar serves; its /readyz ("the target
+		// answered") is for people and monitoring.
+		StartupProbe:             healthProbe(startupPeriodSeconds, startupFailureThreshold),
+		LivenessProbe:            healthProbe(livenessPeriodSeconds, livenessFailureThreshold),
+		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
+		SecurityContext:          restrictedSecurityContext(),
+	}
+	if native {
+		always := corev1.ContainerRestartPolicyAlways
+		c.RestartPolicy = &always
+	}
+	return c
+}
+
+func arg(name, value string) string { return "--" + name + "=" + value }
+
+func fieldEnv(name, fieldPath string) corev1.EnvVar {
+	return corev1.EnvVar{
+		Name:      name,
+		ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: fieldPath}},
+	}
+}
+
+func healthProbe(periodSeconds, failureThreshold int32) *corev1.Probe {
+	return &corev1.Probe{
+		ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
+			Path:   config.SidecarHealthzPath,
+			Port:   intstr.FromString(config.SidecarPortName),
+			Scheme: corev1.URISchemeHTTP,
+		}},
+		TimeoutSeconds:   probeTimeoutSeconds,
+		PeriodSeconds:    periodSeconds,
+		SuccessThreshold: 1,
+		FailureThreshold: failureThreshold,
+	}
+}
+
+// sidecarResources copies the config's resources and applies the pod's
+// request overrides; a limit below an overridden request is raised to it,
+// since Kubernetes refuses a request above its limit.
+func sidecarResources(s *settings, cfg *config.Config) corev1.ResourceRequirements {
+	r := *cfg.Sidecar.Resources.DeepCopy()
+	override := func(name corev1.ResourceName, q *resource.Quantity) {
+		if q == nil {
+			return
+		}
+		if r.Requests == nil {
+			r.Requests = corev1.ResourceList{}
+		}
+		r.Requests[name] = q.DeepCopy()
+		if limit, ok := r.Limits[name]; ok && q.Cmp(limit) > 0 {
+			r.Limits[name] = q.DeepCopy()
+		}
+	}
+	override(corev1.ResourceCPU, s.cpuRequest)
+	override(corev1.ResourceMemory, s.memoryRequest)
+	return r
+}
+
+// restrictedSecurityContext meets the restricted Pod Security Standard.
+func restrictedSecurityContext() *corev1.SecurityContext {
+	uid := config.SidecarUID
+	yes, no := true, false
+	return &corev1.SecurityContext{
+		RunAsNonRoot:             &yes,
+		RunAsUser:                &uid,
+		RunAsGroup:               &uid,
+		ReadOnlyRootFilesystem:   &yes,
+		AllowPrivilegeEscalation: &no,
+		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+		SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+	}
+}

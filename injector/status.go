@@ -1,0 +1,95 @@
+package injector
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/gopherscope/gopherscope/config"
+)
+
+// Status is the content of the gopherscope.io/status annotation written on
+// every injected pod: what was injected, by which version, and what it
+// observes. It is compact JSON with a fixed field order.
+type Status struct {
+	// Version of the injector (config.Config.InjectorVersion; "unknown" if unset).
+	Version string `json:"version"`
+	// Sidecar is the name of the injected container.
+	Sidecar string `json:"sidecar"`
+	// Native is true for a native sidecar (an init container with restartPolicy Always).
+	Native bool `json:"native"`
+	// Port is the sidecar's metrics port.
+	Port int32 `json:"port"`
+	// Target is what the sidecar observes.
+	Target StatusTarget `json:"target"`
+}
+
+// StatusTarget is the app the sidecar observes.
+type StatusTarget struct {
+	// Container is the app container's name.
+	Container string `json:"container"`
+	// Ports are the app's debug ports, probed in order.
+	Ports []int32 `json:"ports"`
+	// ExpvarPath is the app's expvar path.
+	ExpvarPath string `json:"expvarPath"`
+	// PprofPath is the app's pprof prefix.
+	PprofPath string `json:"pprofPath"`
+	// MetricsPath is the app's own Prometheus path, if any.
+	MetricsPath string `json:"metricsPath,omitempty"`
+}
+
+// ParseStatus decodes a gopherscope.io/status annotation value.
+func ParseStatus(value string) (Status, error) {
+	var st Status
+	if err := json.Unmarshal([]byte(value), &st); err != nil {
+		return Status{}, fmt.Errorf("decode %s annotation: %w", config.AnnotationStatus, err)
+	}
+	return st, nil
+}
+
+// encode renders the status as the annotation's value.
+func (st *Status) encode() string {
+	// Marshalling a struct of strings, integers and a slice cannot fail
+	// (invalid UTF-8 is replaced, not refused), so the error is always nil.
+	b, _ := json.Marshal(st)
+	return string(b)
+}
+
+// Values of the Prometheus scrape annotations when they point at the sidecar.
+const prometheusScrapeTrue = "true"
+
+// annotate sets the annotations of an injected pod: the status (the
+// idempotency marker), the Prometheus scrape annotations where the user has
+// set none, and kubectl's default container where absent. It returns a
+// warning when the user's own Prometheus annotations keep the sidecar
+// unscraped.
+func annotate(pod *corev1.Pod, st *Status) []string {
+	if pod.Annotations == nil {
+		pod.Annotations = map[string]string{}
+	}
+	ann := pod.Annotations
+	ann[config.AnnotationStatus] = st.encode()
+	if _, ok := ann[config.AnnotationDefaultContainer]; !ok {
+		ann[config.AnnotationDefaultContainer] = st.Target.Container
+	}
+
+	port := strconv.Itoa(int(st.Port))
+	scrape, hasScrape := ann[config.AnnotationPrometheusScrape]
+	promPort, hasPort := ann[config.AnnotationPrometheusPort]
+	path, hasPath := ann[config.AnnotationPrometheusPath]
+	switch {
+	case !hasScrape && !hasPort && !hasPath:
+		ann[config.AnnotationPrometheusScrape] = prometheusScrapeTrue
+		ann[config.AnnotationPrometheusPort] = port
+		ann[config.AnnotationPrometheusPath] = config.SidecarMetricsPath
+	case scrape == prometheusScrapeTrue && promPort == port && path == config.SidecarMetricsPath:
+		// Already pointing at the sidecar (an injection whose container
+		// was later removed, being redone): nothing to say.
+	default:
+		return []string{fmt.Sprintf("the pod's own prometheus.io/* annotations are left as they are, so they do not point at the sidecar (port %d, path %s); scrape it with a PodMonitor on port %s (the chart has one)",
+			st.Port, config.SidecarMetricsPath, config.SidecarPortName)}
+	}
+	return nil
+}
