@@ -1,0 +1,49 @@
+package normalize
+
+import (
+	"slices"
+	"time"
+
+	"github.com/gopherscope/gopherscope/sidecar/source"
+)
+
+// pauseBufferLen is the length of runtime.MemStats.PauseNs.
+const pauseBufferLen = len(source.MemStats{}.PauseNs)
+
+// PauseQuantiles returns the minimum, 25th, 50th and 75th percentile and the
+// maximum of the app's recent GC pauses, in seconds, computed exactly as
+// runtime/debug.ReadGCStats computes its PauseQuantiles (which client_golang
+// exposes as go_gc_duration_seconds): the last min(NumGC, 256) entries of
+// the circular PauseNs buffer (the most recent at (NumGC-1)%256), sorted;
+// quantile i of 4 is sorted[len*i/4] and the maximum is the last element.
+// With no GC yet every quantile is 0.
+func PauseQuantiles(ms *source.MemStats) [5]float64 {
+	var q [5]float64
+	n := ms.NumGC
+	if n > uint32(pauseBufferLen) {
+		n = uint32(pauseBufferLen)
+	}
+	if n == 0 {
+		return q
+	}
+	var buf [pauseBufferLen]time.Duration
+	sorted := buf[:n]
+	for i := uint32(0); i < n; i++ {
+		j := (ms.NumGC - 1 - i) % uint32(pauseBufferLen)
+		// The same uint64 -> Duration conversion as the runtime's.
+		sorted[i] = time.Duration(ms.PauseNs[j]) //nolint:gosec // mirrors runtime/debug exactly
+	}
+	slices.Sort(sorted)
+	const nq = len(q) - 1
+	for i := range nq {
+		q[i] = sorted[len(sorted)*i/nq].Seconds()
+	}
+	q[nq] = sorted[len(sorted)-1].Seconds()
+	return q
+}
+
+// nanosToSeconds converts a nanosecond count as time.Duration.Seconds does,
+// which is how client_golang converts PauseTotal.
+func nanosToSeconds(ns uint64) float64 {
+	return time.Duration(ns).Seconds() //nolint:gosec // mirrors client_golang's conversion exactly
+}

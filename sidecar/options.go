@@ -1,0 +1,121 @@
+package sidecar
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gopherscope/gopherscope/config/names"
+)
+
+// Options configure the sidecar. cmd/sidecar fills them from its flags.
+type Options struct {
+	// TargetHost is the app's host.
+	TargetHost string
+	// TargetPorts are the app's candidate debug ports, probed in order.
+	TargetPorts []int
+	// ExpvarPath, PprofPath and MetricsPath are the app's endpoints; an
+	// empty path disables that source.
+	ExpvarPath, PprofPath, MetricsPath string
+	// Interval is the sampling interval.
+	Interval time.Duration
+	// History is how far back the history ring reaches.
+	History time.Duration
+	// ListenAddress is where the sidecar serves.
+	ListenAddress string
+	// Timeout bounds each request to the app; 0 means half the interval, at most 5s.
+	Timeout time.Duration
+	// MaxBodyBytes caps each response body; 0 means source.DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// BackoffMax bounds the wait between attempts on a failing source; 0
+	// means eight intervals, at most a minute (and at least one interval).
+	BackoffMax time.Duration
+	// PodName and PodNamespace name the pod in the history API, if known.
+	PodName, PodNamespace string
+	// UserAgent is sent with every request to the app.
+	UserAgent string
+}
+
+// DefaultOptions returns the options the sidecar uses when given no flags.
+func DefaultOptions() Options {
+	return Options{
+		TargetHost:    names.DefaultTargetHost,
+		TargetPorts:   []int{int(names.DefaultTargetPort)},
+		ExpvarPath:    names.DefaultExpvarPath,
+		PprofPath:     names.DefaultPprofPath,
+		Interval:      names.DefaultInterval,
+		History:       names.DefaultHistory,
+		ListenAddress: fmt.Sprintf(":%d", names.DefaultSidecarPort),
+	}
+}
+
+// Validate reports every problem with o at once.
+func (o *Options) Validate() error {
+	var errs []error
+	if strings.TrimSpace(o.TargetHost) == "" {
+		errs = append(errs, fmt.Errorf("--%s: must not be empty", names.FlagTargetHost))
+	}
+	if len(o.TargetPorts) == 0 {
+		errs = append(errs, fmt.Errorf("--%s: at least one port is needed", names.FlagTargetPorts))
+	}
+	for _, p := range o.TargetPorts {
+		if p < 1 || p > 65535 {
+			errs = append(errs, fmt.Errorf("--%s: %d is not a port (1-65535)", names.FlagTargetPorts, p))
+		}
+	}
+	for _, p := range [...]struct{ flag, path string }{
+		{names.FlagExpvarPath, o.ExpvarPath}, {names.FlagPprofPath, o.PprofPath}, {names.FlagMetricsPath, o.MetricsPath},
+	} {
+		if err := validatePath(p.path); err != nil {
+			errs = append(errs, fmt.Errorf("--%s: %w", p.flag, err))
+		}
+	}
+	if o.ExpvarPath == "" && o.PprofPath == "" && o.MetricsPath == "" {
+		errs = append(errs, errors.New("every source is disabled: set at least one of the expvar, pprof and metrics paths"))
+	}
+	if o.Interval < names.MinInterval {
+		errs = append(errs, fmt.Errorf("--%s: %s is shorter than the minimum %s", names.FlagInterval, o.Interval, names.MinInterval))
+	}
+	if o.History < o.Interval {
+		errs = append(errs, fmt.Errorf("--%s: %s is shorter than the interval %s", names.FlagHistory, o.History, o.Interval))
+	}
+	if strings.TrimSpace(o.ListenAddress) == "" {
+		errs = append(errs, fmt.Errorf("--%s: must not be empty", names.FlagListenAddress))
+	}
+	if o.Timeout < 0 || o.MaxBodyBytes < 0 || o.BackoffMax < 0 {
+		errs = append(errs, errors.New("timeout, body cap and backoff must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// validatePath accepts "" (source disabled) or an absolute URL path without
+// a query, fragment, white space or control characters.
+func validatePath(p string) error {
+	if p == "" {
+		return nil
+	}
+	if !strings.HasPrefix(p, "/") {
+		return fmt.Errorf("%q must start with /", p)
+	}
+	for _, r := range p {
+		if r <= ' ' || r > '~' || r == '?' || r == '#' {
+			return fmt.Errorf("%q must be printable ASCII without spaces, query or fragment", p)
+		}
+	}
+	return nil
+}
+
+func (o *Options) requestTimeout() time.Duration {
+	if o.Timeout > 0 {
+		return o.Timeout
+	}
+	return min(o.Interval/2, 5*time.Second)
+}
+
+func (o *Options) backoffMax() time.Duration {
+	if o.BackoffMax > 0 {
+		return max(o.BackoffMax, o.Interval)
+	}
+	return max(min(8*o.Interval, time.Minute), o.Interval)
+}

@@ -1,0 +1,128 @@
+package sidecar
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/gopherscope/gopherscope/config/names"
+	"github.com/gopherscope/gopherscope/sidecar/history"
+	"github.com/gopherscope/gopherscope/sidecar/ui"
+)
+
+// shutdownTimeout bounds how long in-flight requests may finish on shutdown.
+const shutdownTimeout = 5 * time.Second
+
+// snapshotCollector sends the latest snapshot's const metrics. It describes
+// nothing up front (an unchecked collector): the app's series are only known
+// once sampled. The registry still rejects duplicates and inconsistencies.
+type snapshotCollector struct{ sampler *Sampler }
+
+// Describe sends nothing: the collector is unchecked.
+func (snapshotCollector) Describe(chan<- *prometheus.Desc) {}
+
+// Collect sends the latest snapshot's metrics.
+func (c snapshotCollector) Collect(ch chan<- prometheus.Metric) {
+	snap := c.sampler.Latest()
+	if snap == nil {
+		return
+	}
+	for _, m := range snap.Metrics {
+		ch <- m
+	}
+}
+
+// MetricsHandler serves the latest snapshot in the Prometheus exposition
+// format, from a private registry (never the default one, and without the
+// sidecar's own Go or process collectors).
+func MetricsHandler(s *Sampler, log logr.Logger) http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(snapshotCollector{sampler: s})
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		ErrorLog:            promLogger{log},
+		ErrorHandling:       promhttp.ContinueOnError,
+		MaxRequestsInFlight: 8,
+		Timeout:             10 * time.Second,
+	})
+}
+
+// promLogger adapts logr to promhttp's Println logger.
+type promLogger struct{ log logr.Logger }
+
+func (l promLogger) Println(v ...any) { l.log.Info("metrics handler", "message", fmt.Sprint(v...)) }
+
+// NewMux returns the sidecar's routes: the exposition, health and
+// readiness, the history API and the page. Nothing else is served (no
+// DefaultServeMux, no pprof of the sidecar itself).
+func NewMux(s *Sampler, ring *history.Ring, opts Options, log logr.Logger) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.Handle(names.SidecarMetricsPath, MetricsHandler(s, log))
+	mux.HandleFunc(names.SidecarHealthzPath, func(w http.ResponseWriter, r *http.Request) {
+		if !getOrHead(w, r) {
+			return
+		}
+		_, _ = fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc(names.SidecarReadyzPath, func(w http.ResponseWriter, r *http.Request) {
+		if !getOrHead(w, r) {
+			return
+		}
+		if ok, reason := s.Ready(); !ok {
+			http.Error(w, "not ready: "+reason, http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = fmt.Fprintln(w, "ok")
+	})
+	mux.Handle(names.SidecarHistoryPath, history.Handler(ring, opts.Interval, history.WithPod(opts.PodNamespace, opts.PodName)))
+	mux.Handle("/", ui.Handler())
+	return mux
+}
+
+func getOrHead(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return true
+	}
+	w.Header().Set("Allow", "GET, HEAD")
+	http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	return false
+}
+
+// newServer returns an http.Server with timeouts, so slow clients cannot
+// hold the sidecar's resources.
+func newServer(handler http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    32 << 10,
+	}
+}
+
+// serve runs srv on ln until ctx ends, then shuts it down gracefully.
+func serve(ctx context.Context, srv *http.Server, ln net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve %s: %w", ln.Addr(), err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shut down %s: %w", ln.Addr(), err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve %s: %w", ln.Addr(), err)
+	}
+	return nil
+}

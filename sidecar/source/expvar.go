@@ -1,0 +1,103 @@
+package source
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"net/http"
+)
+
+// MemStats holds the fields of runtime.MemStats that the normalizer maps,
+// as expvar publishes them under "memstats".
+type MemStats struct {
+	Alloc        uint64
+	TotalAlloc   uint64
+	Sys          uint64
+	Mallocs      uint64
+	Frees        uint64
+	HeapAlloc    uint64
+	HeapSys      uint64
+	HeapIdle     uint64
+	HeapInuse    uint64
+	HeapReleased uint64
+	HeapObjects  uint64
+	StackInuse   uint64
+	StackSys     uint64
+	MSpanInuse   uint64
+	MSpanSys     uint64
+	MCacheInuse  uint64
+	MCacheSys    uint64
+	BuckHashSys  uint64
+	GCSys        uint64
+	OtherSys     uint64
+	NextGC       uint64
+	LastGC       uint64 // Unix time of the last GC, in nanoseconds
+	PauseTotalNs uint64
+	PauseNs      [256]uint64 // circular buffer of recent pauses, see runtime.MemStats
+	NumGC        uint32
+}
+
+// ExpvarData is what one read of /debug/vars yields.
+type ExpvarData struct {
+	// MemStats is the app's runtime.MemStats.
+	MemStats MemStats
+	// CmdlineHash identifies the app's command line (0 when absent): a new
+	// value means a different process.
+	CmdlineHash uint64
+}
+
+// ParseExpvar decodes expvar's JSON. Only "memstats" and "cmdline" are kept;
+// everything else the app publishes is skipped. A body without memstats is
+// an error.
+func ParseExpvar(r io.Reader) (*ExpvarData, error) {
+	var doc struct {
+		Cmdline  []string  `json:"cmdline"`
+		MemStats *MemStats `json:"memstats"`
+	}
+	if err := json.NewDecoder(r).Decode(&doc); err != nil {
+		return nil, fmt.Errorf("decode expvar JSON: %w", err)
+	}
+	if doc.MemStats == nil {
+		return nil, errors.New("decode expvar JSON: no memstats")
+	}
+	out := &ExpvarData{MemStats: *doc.MemStats}
+	if doc.Cmdline != nil {
+		h := fnv.New64a()
+		for _, arg := range doc.Cmdline {
+			_, _ = h.Write([]byte(arg))
+			_, _ = h.Write([]byte{0})
+		}
+		out.CmdlineHash = h.Sum64()
+	}
+	return out, nil
+}
+
+// Expvar is the source reading expvar's /debug/vars.
+type Expvar struct {
+	client *Client
+	poller
+}
+
+// NewExpvar returns the source for the expvar handler at path.
+func NewExpvar(cfg Config, path string) *Expvar {
+	return &Expvar{client: cfg.Client, poller: newPoller(cfg, path)}
+}
+
+// Fetch reads the app's memstats once.
+func (s *Expvar) Fetch(ctx context.Context) (*ExpvarData, error) {
+	var out *ExpvarData
+	err := s.poll(ctx, func(ctx context.Context, url string) error {
+		return s.client.Get(ctx, url, "application/json", func(body io.Reader, _ http.Header) error {
+			data, err := ParseExpvar(body)
+			out = data
+			return err
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
