@@ -1,0 +1,63 @@
+package ui
+
+import (
+	"crypto/sha256"
+	_ "embed" // for the page
+	"encoding/base64"
+	"net/http"
+	"regexp"
+	"strings"
+)
+
+//go:embed index.html
+var page []byte
+
+// inlineBlocks finds the page's inline <script> and <style> elements, whose
+// hashes the Content-Security-Policy allows.
+var inlineBlocks = regexp.MustCompile(`(?s)<(script|style)>(.*?)</(?:script|style)>`)
+
+// Handler serves the page at exactly "/" (GET and HEAD) with a strict
+// Content-Security-Policy: nothing remote, only the page's own inline script
+// and style (by hash), and connections only to the page's own origin.
+// Every other path is 404.
+func Handler() http.Handler {
+	csp := contentSecurityPolicy(page)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed: use GET", http.StatusMethodNotAllowed)
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		h.Set("Content-Security-Policy", csp)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cache-Control", "no-cache")
+		_, _ = w.Write(page) // The client went away; nothing to do.
+	})
+}
+
+// contentSecurityPolicy allows html's inline scripts and styles by their
+// SHA-256 and nothing else that is not the page's own origin.
+func contentSecurityPolicy(html []byte) string {
+	hashes := map[string][]string{}
+	for _, m := range inlineBlocks.FindAllSubmatch(html, -1) {
+		sum := sha256.Sum256(m[2])
+		hashes[string(m[1])] = append(hashes[string(m[1])], "'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'")
+	}
+	return strings.Join([]string{
+		"default-src 'none'",
+		"script-src " + strings.Join(hashes["script"], " "),
+		"style-src " + strings.Join(hashes["style"], " "),
+		"connect-src 'self'",
+		"img-src 'self'",
+		"base-uri 'none'",
+		"form-action 'none'",
+		"frame-ancestors 'none'",
+	}, "; ")
+}

@@ -1,0 +1,114 @@
+package ui
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func serve(t *testing.T, method, path string) (*http.Response, string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	Handler().ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), method, path, nil))
+	body, err := io.ReadAll(rec.Result().Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec.Result(), string(body)
+}
+
+func TestHandlerServesThePageWithAStrictPolicy(t *testing.T) {
+	resp, body := serve(t, http.MethodGet, "/")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET / = %d, want 200", resp.StatusCode)
+	}
+	if got := resp.Header.Get("Content-Type"); got != "text/html; charset=utf-8" {
+		t.Errorf("Content-Type = %q", got)
+	}
+	if !strings.HasPrefix(body, "<!doctype html>") || !strings.Contains(body, `fetch("api/v1/history"`) {
+		t.Errorf("body is not the page fetching the relative history URL; it starts %.80q", body)
+	}
+	csp := resp.Header.Get("Content-Security-Policy")
+	for _, want := range []string{"default-src 'none'", "connect-src 'self'", "base-uri 'none'", "frame-ancestors 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("CSP %q lacks %q", csp, want)
+		}
+	}
+	for _, banned := range []string{"unsafe-inline", "unsafe-eval", "http:", "https:", "*"} {
+		if strings.Contains(csp, banned) {
+			t.Errorf("CSP %q allows %q", csp, banned)
+		}
+	}
+	// Each inline block's hash, computed here independently, is allowed.
+	for _, tag := range []string{"script", "style"} {
+		m := regexp.MustCompile(`(?s)<` + tag + `>(.*?)</` + tag + `>`).FindStringSubmatch(body)
+		if m == nil {
+			t.Fatalf("the page has no inline <%s>", tag)
+		}
+		sum := sha256.Sum256([]byte(m[1]))
+		want := tag + "-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+		if !strings.Contains(csp, want) {
+			t.Errorf("CSP %q lacks %q", csp, want)
+		}
+	}
+	for k, want := range map[string]string{"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"} {
+		if got := resp.Header.Get(k); got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
+}
+
+func TestThePageIsSmallAndSelfContained(t *testing.T) {
+	_, body := serve(t, http.MethodGet, "/")
+	if len(body) > 40<<10 {
+		t.Errorf("the page is %d bytes, want at most 40 KiB", len(body))
+	}
+	// The only absolute URL is the SVG namespace name, which is never fetched.
+	urls := regexp.MustCompile(`(?i)(https?:)?//[a-z0-9.-]+\.[a-z]{2,}[^"' )]*`).FindAllString(body, -1)
+	for _, u := range urls {
+		if u != "http://www.w3.org/2000/svg" {
+			t.Errorf("the page refers to %q; it must load nothing remote", u)
+		}
+	}
+	for _, banned := range []string{"<link", "@import", "<iframe", "src=", "url("} {
+		if strings.Contains(body, banned) {
+			t.Errorf("the page contains %q", banned)
+		}
+	}
+}
+
+func TestHandlerAnswersOnlyTheRoot(t *testing.T) {
+	tests := []struct {
+		method, path string
+		want         int
+	}{
+		{http.MethodGet, "/", http.StatusOK},
+		{http.MethodHead, "/", http.StatusOK},
+		{http.MethodGet, "/index.html", http.StatusNotFound},
+		{http.MethodGet, "/api/v1/history", http.StatusNotFound},
+		{http.MethodGet, "/favicon.ico", http.StatusNotFound},
+		{http.MethodGet, "/static/app.js", http.StatusNotFound},
+		{http.MethodPost, "/", http.StatusMethodNotAllowed},
+		{http.MethodDelete, "/", http.StatusMethodNotAllowed},
+		{http.MethodPost, "/elsewhere", http.StatusNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path+" answers "+http.StatusText(tt.want), func(t *testing.T) {
+			resp, body := serve(t, tt.method, tt.path)
+			if resp.StatusCode != tt.want {
+				t.Errorf("%s %s = %d, want %d", tt.method, tt.path, resp.StatusCode, tt.want)
+			}
+			if tt.want != http.StatusOK && strings.Contains(body, "<script>") {
+				t.Errorf("%s %s served the page", tt.method, tt.path)
+			}
+			if tt.want == http.StatusMethodNotAllowed && resp.Header.Get("Allow") != "GET, HEAD" {
+				t.Errorf("Allow = %q, want %q", resp.Header.Get("Allow"), "GET, HEAD")
+			}
+		})
+	}
+}
