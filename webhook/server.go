@@ -1,0 +1,216 @@
+package webhook
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"slices"
+
+	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/gopherscope/gopherscope/config"
+)
+
+// Path is where the webhook server serves the pod injector.
+const Path = "/inject"
+
+// Names of the certificate files in Options.CertDir (a kubernetes.io/tls Secret).
+const (
+	CertFile = "tls.crt"
+	KeyFile  = "tls.key"
+)
+
+// Options configure Run.
+type Options struct {
+	// RestConfig reaches the API server (namespace labels, server version).
+	RestConfig *rest.Config
+	// ConfigPath is the injection config file, hot-reloaded on change; ""
+	// means the built-in defaults (config.Default).
+	ConfigPath string
+	// Version is the binary's version: the default sidecar image tag and
+	// the version recorded in injected pods.
+	Version string
+	// Namespace is the webhook's own namespace; it is never injected.
+	Namespace string
+	// Host is the address the webhook server listens on ("" = all).
+	Host string
+	// Port is the webhook server's HTTPS port.
+	Port int
+	// CertDir holds CertFile and KeyFile; they are re-read when they change.
+	CertDir string
+	// MetricsAddress is where /metrics is served ("0" = off).
+	MetricsAddress string
+	// HealthAddress is where /healthz and /readyz are served ("0" = off).
+	HealthAddress string
+	// EnableHTTP2 lets clients use HTTP/2. It is off by default: HTTP/2's
+	// stream handling has been the vector of denial-of-service attacks
+	// (CVE-2023-44487, CVE-2023-39325), and the API server does not need it.
+	EnableHTTP2 bool
+	// Registry receives the injections metric; nil means controller-runtime's
+	// registry, served on /metrics with its own webhook latency histograms.
+	Registry prometheus.Registerer
+}
+
+// Run serves the pod injector until ctx ends, then shuts down gracefully.
+// It logs through the logger in ctx (or controller-runtime's global one).
+func Run(ctx context.Context, opts Options) error {
+	log := logf.FromContext(ctx).WithName("gopherscope-webhook")
+	ctx = logf.IntoContext(ctx, log)
+
+	minor, err := serverMinorVersion(ctx, opts.RestConfig)
+	if err != nil {
+		return err
+	}
+	prepare := func(cfg *config.Config) *config.Config { return prepareConfig(cfg, minor, opts) }
+
+	provider, watcher, err := loadConfig(opts, prepare, log)
+	if err != nil {
+		return err
+	}
+	cfg := provider.Load()
+	log.Info("injection config loaded", "path", opts.ConfigPath, "serverMinor", minor,
+		"nativeSidecar", cfg.NativeSidecar, "strict", cfg.Strict, "excludedNamespaces", cfg.ExcludedNamespaces)
+
+	certs, err := certwatcher.New(filepath.Join(opts.CertDir, CertFile), filepath.Join(opts.CertDir, KeyFile))
+	if err != nil {
+		return fmt.Errorf("load the serving certificate from %q: %w", opts.CertDir, err)
+	}
+	server := crwebhook.NewServer(crwebhook.Options{
+		Host:    opts.Host,
+		Port:    opts.Port,
+		TLSOpts: []func(*tls.Config){tlsOptions(certs, opts.EnableHTTP2)},
+	})
+	mgr, err := ctrl.NewManager(opts.RestConfig, ctrl.Options{
+		Logger:                 log,
+		Metrics:                metricsserver.Options{BindAddress: opts.MetricsAddress},
+		HealthProbeBindAddress: opts.HealthAddress,
+		WebhookServer:          server,
+		LeaderElection:         false,
+		Cache:                  cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
+	})
+	if err != nil {
+		return fmt.Errorf("create the manager: %w", err)
+	}
+	if err := mgr.Add(certs); err != nil {
+		return fmt.Errorf("add the certificate watcher: %w", err)
+	}
+	if watcher != nil {
+		if err := mgr.Add(watcher); err != nil {
+			return fmt.Errorf("add the config watcher: %w", err)
+		}
+	}
+
+	registry := opts.Registry
+	if registry == nil {
+		registry = crmetrics.Registry
+	}
+	metrics, err := NewMetrics(registry)
+	if err != nil {
+		return err
+	}
+	// The informer on namespace metadata starts with the manager's cache.
+	namespaces, err := mgr.GetCache().GetInformer(ctx, namespaceMetadata())
+	if err != nil {
+		return fmt.Errorf("watch namespaces: %w", err)
+	}
+	server.Register(Path, &admission.Webhook{
+		Handler: &PodInjector{
+			Config:     provider,
+			Namespaces: ClusterNamespaces{Cache: mgr.GetCache(), Live: mgr.GetAPIReader()},
+			Metrics:    metrics,
+		},
+		// The handler logs one line per request with its own keys.
+		LogConstructor: func(base logr.Logger, _ *admission.Request) logr.Logger { return base },
+	})
+
+	checks := map[string]healthz.Checker{
+		"webhook-server": server.StartedChecker(),
+		"certificate": func(*http.Request) error {
+			if cert, _ := certs.GetCertificate(nil); cert == nil {
+				return errors.New("no serving certificate loaded")
+			}
+			return nil
+		},
+		"namespace-cache": func(*http.Request) error {
+			if !namespaces.HasSynced() {
+				return errors.New("the namespace cache has not synced")
+			}
+			return nil
+		},
+	}
+	for name, check := range checks {
+		if err := mgr.AddReadyzCheck(name, check); err != nil {
+			return fmt.Errorf("add readiness check %s: %w", name, err)
+		}
+	}
+	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
+		return fmt.Errorf("add health check: %w", err)
+	}
+
+	log.Info("starting", "port", opts.Port, "path", Path, "certDir", opts.CertDir,
+		"metricsAddress", opts.MetricsAddress, "healthAddress", opts.HealthAddress, "http2", opts.EnableHTTP2)
+	if err := mgr.Start(ctx); err != nil {
+		return fmt.Errorf("run the webhook: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// loadConfig reads the initial configuration and, for a file, prepares its
+// hot reload: every new valid file goes through prepare into the provider.
+func loadConfig(opts Options, prepare func(*config.Config) *config.Config, log logr.Logger) (*ConfigProvider, *config.Watcher, error) {
+	if opts.ConfigPath == "" {
+		return NewConfigProvider(prepare(config.Default(opts.Version))), nil, nil
+	}
+	provider := &ConfigProvider{}
+	watcher := &config.Watcher{
+		Path:    opts.ConfigPath,
+		Version: opts.Version,
+		Apply:   func(cfg *config.Config) { provider.Store(prepare(cfg)) },
+		Log:     log.WithName("config"),
+	}
+	cfg, err := watcher.Load()
+	if err != nil {
+		return nil, nil, err
+	}
+	provider.Store(prepare(cfg))
+	return provider, watcher, nil
+}
+
+// prepareConfig turns a configuration file's content into what the handler
+// uses: nativeSidecar resolved for the API server's version, the webhook's
+// own namespace excluded, the injector's version set.
+func prepareConfig(cfg *config.Config, serverMinor int, opts Options) *config.Config {
+	out := cfg.ResolveNativeSidecar(serverMinor)
+	if opts.Namespace != "" && !slices.Contains(out.ExcludedNamespaces, opts.Namespace) {
+		out.ExcludedNamespaces = append(out.ExcludedNamespaces, opts.Namespace)
+	}
+	out.InjectorVersion = opts.Version
+	return out
+}
+
+// tlsOptions serves the certificate the watcher holds (re-read when its
+// files change), refuses TLS below 1.2 and, unless enabled, HTTP/2.
+func tlsOptions(certs *certwatcher.CertWatcher, enableHTTP2 bool) func(*tls.Config) {
+	return func(c *tls.Config) {
+		c.MinVersion = tls.VersionTLS12
+		c.GetCertificate = certs.GetCertificate
+		if !enableHTTP2 {
+			c.NextProtos = []string{"http/1.1"}
+		}
+	}
+}
