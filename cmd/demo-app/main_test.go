@@ -53,7 +53,7 @@ func TestDemoAppExitsZeroOnSIGTERM(t *testing.T) {
 				t.Fatal(err)
 			}
 			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			if !strings.Contains(string(body), "\ngo_goroutines ") {
 				t.Errorf("/metrics has no go_goroutines")
 			}

@@ -2,7 +2,6 @@ package history
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,14 +11,14 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func get(t *testing.T, h http.Handler, method string) *http.Response {
+func get(t *testing.T, h http.Handler, method string) *httptest.ResponseRecorder {
 	t.Helper()
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), method, "/api/v1/history", nil))
-	return rec.Result()
+	return rec
 }
 
-func decode(t *testing.T, resp *http.Response) map[string]any {
+func decode(t *testing.T, resp *httptest.ResponseRecorder) map[string]any {
 	t.Helper()
 	var body map[string]any
 	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
@@ -38,11 +37,11 @@ func TestHandlerServesTheJSONShape(t *testing.T) {
 	r.Add(Point{Time: t0.Add(10 * time.Second)}) // target down: no values
 	resp := get(t, Handler(r, 10*time.Second, WithPod("shop", "cart-7d9f")), http.MethodGet)
 
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("status = %d, want 200", resp.StatusCode)
+	if resp.Code != http.StatusOK {
+		t.Fatalf("status = %d, want 200", resp.Code)
 	}
 	for k, want := range map[string]string{"Content-Type": "application/json", "Cache-Control": "no-store"} {
-		if got := resp.Header.Get(k); got != want {
+		if got := resp.Header().Get(k); got != want {
 			t.Errorf("header %s = %q, want %q", k, got, want)
 		}
 	}
@@ -66,12 +65,9 @@ func TestHandlerServesTheJSONShape(t *testing.T) {
 
 func TestHandlerServesAnEmptyRingAsAnEmptyList(t *testing.T) {
 	resp := get(t, Handler(New(5), time.Second), http.MethodGet)
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	body := resp.Body.String()
 	want := `{"interval":"1s","intervalSeconds":1,"capacity":5,"points":[]}`
-	if got := string(body); got != want {
+	if got := body; got != want {
 		t.Errorf("body = %s, want %s", got, want)
 	}
 }
@@ -163,15 +159,15 @@ func TestHandlerMethods(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.method+" answers "+http.StatusText(tt.wantStatus), func(t *testing.T) {
 			resp := get(t, Handler(New(1), time.Second), tt.method)
-			if resp.StatusCode != tt.wantStatus {
-				t.Errorf("status = %d, want %d", resp.StatusCode, tt.wantStatus)
+			if resp.Code != tt.wantStatus {
+				t.Errorf("status = %d, want %d", resp.Code, tt.wantStatus)
 			}
-			body, _ := io.ReadAll(resp.Body)
-			if !strings.HasPrefix(string(body), tt.wantBody) {
+			body := resp.Body.String()
+			if !strings.HasPrefix(body, tt.wantBody) {
 				t.Errorf("body = %q, want prefix %q", body, tt.wantBody)
 			}
-			if tt.wantStatus == http.StatusMethodNotAllowed && resp.Header.Get("Allow") != "GET, HEAD" {
-				t.Errorf("Allow = %q, want %q", resp.Header.Get("Allow"), "GET, HEAD")
+			if tt.wantStatus == http.StatusMethodNotAllowed && resp.Header().Get("Allow") != "GET, HEAD" {
+				t.Errorf("Allow = %q, want %q", resp.Header().Get("Allow"), "GET, HEAD")
 			}
 		})
 	}

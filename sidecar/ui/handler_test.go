@@ -3,7 +3,6 @@ package ui
 import (
 	"crypto/sha256"
 	"encoding/base64"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -11,29 +10,25 @@ import (
 	"testing"
 )
 
-func serve(t *testing.T, method, path string) (*http.Response, string) {
+func serve(t *testing.T, method, path string) (*httptest.ResponseRecorder, string) {
 	t.Helper()
 	rec := httptest.NewRecorder()
 	Handler().ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), method, path, nil))
-	body, err := io.ReadAll(rec.Result().Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rec.Result(), string(body)
+	return rec, rec.Body.String()
 }
 
 func TestHandlerServesThePageWithAStrictPolicy(t *testing.T) {
 	resp, body := serve(t, http.MethodGet, "/")
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET / = %d, want 200", resp.StatusCode)
+	if resp.Code != http.StatusOK {
+		t.Fatalf("GET / = %d, want 200", resp.Code)
 	}
-	if got := resp.Header.Get("Content-Type"); got != "text/html; charset=utf-8" {
+	if got := resp.Header().Get("Content-Type"); got != "text/html; charset=utf-8" {
 		t.Errorf("Content-Type = %q", got)
 	}
 	if !strings.HasPrefix(body, "<!doctype html>") || !strings.Contains(body, `fetch("api/v1/history"`) {
 		t.Errorf("body is not the page fetching the relative history URL; it starts %.80q", body)
 	}
-	csp := resp.Header.Get("Content-Security-Policy")
+	csp := resp.Header().Get("Content-Security-Policy")
 	for _, want := range []string{"default-src 'none'", "connect-src 'self'", "base-uri 'none'", "frame-ancestors 'none'"} {
 		if !strings.Contains(csp, want) {
 			t.Errorf("CSP %q lacks %q", csp, want)
@@ -57,7 +52,7 @@ func TestHandlerServesThePageWithAStrictPolicy(t *testing.T) {
 		}
 	}
 	for k, want := range map[string]string{"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"} {
-		if got := resp.Header.Get(k); got != want {
+		if got := resp.Header().Get(k); got != want {
 			t.Errorf("%s = %q, want %q", k, got, want)
 		}
 	}
@@ -100,14 +95,14 @@ func TestHandlerAnswersOnlyTheRoot(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path+" answers "+http.StatusText(tt.want), func(t *testing.T) {
 			resp, body := serve(t, tt.method, tt.path)
-			if resp.StatusCode != tt.want {
-				t.Errorf("%s %s = %d, want %d", tt.method, tt.path, resp.StatusCode, tt.want)
+			if resp.Code != tt.want {
+				t.Errorf("%s %s = %d, want %d", tt.method, tt.path, resp.Code, tt.want)
 			}
 			if tt.want != http.StatusOK && strings.Contains(body, "<script>") {
 				t.Errorf("%s %s served the page", tt.method, tt.path)
 			}
-			if tt.want == http.StatusMethodNotAllowed && resp.Header.Get("Allow") != "GET, HEAD" {
-				t.Errorf("Allow = %q, want %q", resp.Header.Get("Allow"), "GET, HEAD")
+			if tt.want == http.StatusMethodNotAllowed && resp.Header().Get("Allow") != "GET, HEAD" {
+				t.Errorf("Allow = %q, want %q", resp.Header().Get("Allow"), "GET, HEAD")
 			}
 		})
 	}

@@ -60,7 +60,7 @@ func TestRunServesBothServersAndStopsOnCancel(t *testing.T) {
 	}
 	for _, addr := range []string{m[1], m[2]} {
 		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
+			_ = c.Close()
 			t.Errorf("%s still accepts connections after Run returned", addr)
 		}
 	}
@@ -71,7 +71,7 @@ func TestRunFailsClearly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer busy.Close()
+	defer func() { _ = busy.Close() }()
 	tests := []struct {
 		name    string
 		change  func(*Options)
