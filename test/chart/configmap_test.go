@@ -1,0 +1,93 @@
+package chart_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/gopherscope/gopherscope/config"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+func TestConfigMapParsesIntoTheValues(t *testing.T) {
+	tests := []struct {
+		name   string
+		values map[string]any
+		want   func(c *config.Config)
+	}{
+		{
+			name:   "default values give the built-in defaults, the appVersion image and the release namespace excluded",
+			values: nil,
+			want:   func(*config.Config) {},
+		},
+		{
+			name: "every injection value reaches the config",
+			values: values(
+				"injection.sidecar.image", "registry.example.com/sidecar:v9",
+				"injection.sidecar.imagePullPolicy", "Always",
+				"injection.sidecar.port", 9999,
+				"injection.sidecar.resources", map[string]any{
+					"requests": map[string]any{"cpu": "20m", "memory": "32Mi"},
+					"limits":   map[string]any{"memory": "128Mi"},
+				},
+				"injection.sidecar.history", "2h",
+				"injection.target.ports", []int{8080, 6060},
+				"injection.target.expvarPath", "/vars",
+				"injection.target.pprofPath", "/pprof",
+				"injection.target.metricsPath", "/metrics",
+				"injection.interval", "30s",
+				"injection.nativeSidecar", "never",
+				"injection.strict", true,
+				"injection.allowHostNetwork", true,
+				"injection.excludedNamespaces", []string{"legacy"},
+			),
+			want: func(c *config.Config) {
+				c.Sidecar.Image = "registry.example.com/sidecar:v9"
+				c.Sidecar.ImagePullPolicy = corev1.PullAlways
+				c.Sidecar.Port = 9999
+				c.Sidecar.Resources = corev1.ResourceRequirements{
+					Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("20m"), corev1.ResourceMemory: resource.MustParse("32Mi")},
+					// Helm merges maps: the default CPU limit stays unless set to null.
+					Limits: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("128Mi")},
+				}
+				c.Sidecar.History = metav1.Duration{Duration: 2 * time.Hour}
+				c.Target = config.Target{Ports: []int32{8080, 6060}, ExpvarPath: "/vars", PprofPath: "/pprof", MetricsPath: "/metrics"}
+				c.Interval = metav1.Duration{Duration: 30 * time.Second}
+				c.NativeSidecar = config.NativeSidecarNever
+				c.Strict = true
+				c.AllowHostNetwork = true
+				c.ExcludedNamespaces = append(c.ExcludedNamespaces, "legacy")
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cm := get[*corev1.ConfigMap](t, render(t, tc.values), fullname+"-config")
+			data, ok := cm.Data["config.yaml"]
+			if !ok || len(cm.Data) != 1 {
+				t.Fatalf("ConfigMap data keys %v, want exactly config.yaml", keys(cm.Data))
+			}
+			got, err := config.Parse([]byte(data), "unused")
+			if err != nil {
+				t.Fatalf("config.Parse(the chart's config.yaml) error = %v\n%s", err, data)
+			}
+			want := config.Default(appVersion(t))
+			want.ExcludedNamespaces = append(want.ExcludedNamespaces, namespace)
+			tc.want(want)
+			quantities := cmp.Comparer(func(a, b resource.Quantity) bool { return a.Cmp(b) == 0 })
+			if diff := cmp.Diff(want, got, quantities); diff != "" {
+				t.Errorf("parsed config (-want +got):\n%s\nconfig.yaml:\n%s", diff, data)
+			}
+		})
+	}
+}
+
+func keys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}

@@ -1,0 +1,124 @@
+package chart_test
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestBadValuesFailWithAClearMessage: values.schema.json and the chart's own checks refuse
+// bad input at render time, naming the value, so `helm install` never half-installs it.
+func TestBadValuesFailWithAClearMessage(t *testing.T) {
+	tests := []struct {
+		name   string
+		values map[string]any
+		want   []string
+	}{
+		{
+			name:   "an unknown TLS mode is refused with the allowed ones",
+			values: values("tls.mode", "vault"),
+			want:   []string{"/tls/mode", "'cert-manager', 'helm', 'secret'"},
+		},
+		{
+			name:   "an unknown failurePolicy is refused",
+			values: values("webhook.failurePolicy", "Sometimes"),
+			want:   []string{"/webhook/failurePolicy", "'Ignore', 'Fail'"},
+		},
+		{
+			name:   "a timeout beyond the API server's 30s limit is refused",
+			values: values("webhook.timeoutSeconds", 31),
+			want:   []string{"/webhook/timeoutSeconds", "30"},
+		},
+		{
+			name:   "an unknown nativeSidecar mode is refused",
+			values: values("injection.nativeSidecar", "sometimes"),
+			want:   []string{"/injection/nativeSidecar", "'auto', 'always', 'never'"},
+		},
+		{
+			name:   "an unknown sidecar pull policy is refused",
+			values: values("injection.sidecar.imagePullPolicy", "Maybe"),
+			want:   []string{"/injection/sidecar/imagePullPolicy"},
+		},
+		{
+			name:   "a misspelt value is refused rather than ignored",
+			values: values("replicas", 3),
+			want:   []string{"additional properties 'replicas' not allowed"},
+		},
+		{
+			name:   "a misspelt nested value is refused rather than ignored",
+			values: values("injection.sidecar.imagePullpolicy", "Always"),
+			want:   []string{"/injection/sidecar", "'imagePullpolicy' not allowed"},
+		},
+		{
+			name:   "a plain-HTTP webhook URL is refused",
+			values: values("webhook.url", "http://127.0.0.1:9443/inject", "tls.ipAddresses", []string{"127.0.0.1"}),
+			want:   []string{"/webhook/url", "does not match pattern"},
+		},
+		{
+			name:   "an interval that is not a whole number of seconds, minutes or hours is refused",
+			values: values("injection.interval", "500ms"),
+			want:   []string{"/injection/interval"},
+		},
+		{
+			name:   "a port out of range is refused",
+			values: values("injection.sidecar.port", 70000),
+			want:   []string{"/injection/sidecar/port"},
+		},
+		{
+			name:   "an IP address that is not one is refused",
+			values: values("tls.ipAddresses", []string{"localhost"}),
+			want:   []string{"/tls/ipAddresses/0", "not valid ipv4"},
+		},
+		{
+			name:   "a webhook URL whose host the certificate would not name is refused",
+			values: values("tls.mode", "helm", "webhook.url", "https://127.0.0.1:9443/inject"),
+			want:   []string{`webhook.url host "127.0.0.1" must be listed in tls.ipAddresses or tls.dnsNames`},
+		},
+		{
+			name:   "secret mode without a Secret is refused",
+			values: values("tls.mode", "secret"),
+			want:   []string{"tls.mode=secret needs tls.secret.name", "tls.secret.caBundle"},
+		},
+		{
+			name:   "a budget that could never be met is refused",
+			values: values("replicaCount", 2, "podDisruptionBudget.minAvailable", 2),
+			want:   []string{"podDisruptionBudget.minAvailable (2) must be less than replicaCount (2)"},
+		},
+	}
+	r := newRenderer(t)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := r.Template(t.Context(), release, namespace, tc.values)
+			if err == nil {
+				t.Fatalf("helm template succeeded, want an error; rendered %d bytes", len(out))
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not contain %q", err, want)
+				}
+			}
+		})
+	}
+}
+
+func TestKubeVersionFloor(t *testing.T) {
+	r := *newRenderer(t)
+	for _, tc := range []struct {
+		version string
+		wantErr bool
+	}{
+		{version: "1.27.16", wantErr: true},
+		{version: "1.28.0", wantErr: false},
+		{version: "1.37.2", wantErr: false},
+	} {
+		t.Run(tc.version, func(t *testing.T) {
+			r.KubeVersion = tc.version
+			_, err := r.Template(t.Context(), release, namespace, nil)
+			switch {
+			case tc.wantErr && (err == nil || !strings.Contains(err.Error(), "kubeVersion: >=1.28.0-0")):
+				t.Errorf("Kubernetes %s: error = %v, want the kubeVersion constraint", tc.version, err)
+			case !tc.wantErr && err != nil:
+				t.Errorf("Kubernetes %s: error = %v", tc.version, err)
+			}
+		})
+	}
+}
