@@ -57,10 +57,7 @@ type goldenCase struct {
 // and that a second pass over the output changes nothing. With every case
 // run, a file no case read fails the test (a stale golden file).
 func TestGolden(t *testing.T) {
-	dirs, err := filepath.Glob(filepath.Join("testdata", "*"))
-	if err != nil || len(dirs) == 0 {
-		t.Fatalf("list testdata: %v (%d cases)", err, len(dirs))
-	}
+	dirs := caseDirs(t)
 	used := map[string]bool{}
 	ran := 0
 	for _, dir := range dirs {
@@ -76,9 +73,14 @@ func TestGolden(t *testing.T) {
 	if ran != len(dirs) {
 		return // filtered with -run: the stale check would be wrong
 	}
-	err = filepath.WalkDir("testdata", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+	err := filepath.WalkDir("testdata", func(path string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
 			return err
+		case path == fuzzCorpusDir:
+			return filepath.SkipDir
+		case d.IsDir():
+			return nil
 		}
 		if !used[path] {
 			t.Errorf("%s is not used by any golden case (stale file?)", path)
@@ -198,13 +200,33 @@ func readYAML(t testing.TB, path string, into any, used map[string]bool) {
 // and benchmarks that reuse them.
 func loadAllCases(tb testing.TB) []goldenCase {
 	tb.Helper()
-	dirs, err := filepath.Glob(filepath.Join("testdata", "*"))
-	if err != nil || len(dirs) == 0 {
-		tb.Fatalf("list testdata: %v (%d cases)", err, len(dirs))
-	}
+	dirs := caseDirs(tb)
 	cases := make([]goldenCase, 0, len(dirs))
 	for _, dir := range dirs {
 		cases = append(cases, loadCase(tb, dir, map[string]bool{}))
 	}
 	return cases
+}
+
+// fuzzCorpusDir is where `go test -fuzz` keeps failing inputs; it is not a
+// golden case.
+var fuzzCorpusDir = filepath.Join("testdata", "fuzz")
+
+// caseDirs lists the golden case directories, sorted.
+func caseDirs(tb testing.TB) []string {
+	tb.Helper()
+	entries, err := os.ReadDir("testdata")
+	if err != nil {
+		tb.Fatalf("list testdata: %v", err)
+	}
+	var dirs []string
+	for _, e := range entries {
+		if path := filepath.Join("testdata", e.Name()); path != fuzzCorpusDir {
+			dirs = append(dirs, path)
+		}
+	}
+	if len(dirs) == 0 {
+		tb.Fatal("no golden cases under testdata/")
+	}
+	return dirs
 }

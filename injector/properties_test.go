@@ -2,6 +2,7 @@ package injector
 
 import (
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -48,8 +49,8 @@ func checkInjectProperties(t *testing.T, pod *corev1.Pod, ns Namespace, cfg *con
 	}
 
 	out2, warnings2, decision2 := Inject(pod, ns, cfg)
-	if diff := cmp.Diff(out, out2); diff != "" {
-		t.Fatalf("two runs on the same input differ (-first +second):\n%s", diff)
+	if !equality.Semantic.DeepEqual(out, out2) {
+		t.Fatalf("two runs on the same input differ (-first +second):\n%s", cmp.Diff(out, out2))
 	}
 	if !slices.Equal(warnings, warnings2) || decision != decision2 {
 		t.Fatalf("two runs differ: %q %+v, then %q %+v", warnings, decision, warnings2, decision2)
@@ -68,8 +69,8 @@ func checkInjectProperties(t *testing.T, pod *corev1.Pod, ns Namespace, cfg *con
 	if againDecision.Reason != ReasonAlreadyInjected || len(againWarnings) != 0 {
 		t.Fatalf("second pass: %+v %q, want already-injected without warnings", againDecision, againWarnings)
 	}
-	if diff := cmp.Diff(out, again); diff != "" {
-		t.Fatalf("second pass changed the pod (-first +second):\n%s", diff)
+	if !equality.Semantic.DeepEqual(out, again) {
+		t.Fatalf("second pass changed the pod (-first +second):\n%s", cmp.Diff(out, again))
 	}
 }
 
@@ -160,6 +161,57 @@ func TestInjectPropertiesOnGoldenInputs(t *testing.T) {
 					checkInjectProperties(t, c.pod, ns, cfg)
 				})
 			}
+		}
+	}
+}
+
+// TestReturnedPodSharesNothingWithInput overwrites every string and number
+// of each returned pod and checks that the input did not change with it.
+func TestReturnedPodSharesNothingWithInput(t *testing.T) {
+	for _, c := range loadAllCases(t) {
+		t.Run(c.name, func(t *testing.T) {
+			before := c.pod.DeepCopy()
+			out, _, _ := Inject(c.pod, c.ns, c.cfg)
+			scribble(reflect.ValueOf(out).Elem())
+			if !equality.Semantic.DeepEqual(before, c.pod) {
+				t.Fatalf("writing to the returned pod changed the input (-before +after):\n%s", cmp.Diff(before, c.pod))
+			}
+		})
+	}
+}
+
+// scribble overwrites every string and integer reachable from v, map
+// values included, so that any memory shared with another object shows.
+func scribble(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			scribble(v.Elem())
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				scribble(v.Field(i))
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			scribble(v.Index(i))
+		}
+	case reflect.Map:
+		for _, k := range v.MapKeys() {
+			e := reflect.New(v.Type().Elem()).Elem()
+			e.Set(v.MapIndex(k))
+			scribble(e)
+			v.SetMapIndex(k, e)
+		}
+	case reflect.String:
+		if v.CanSet() {
+			v.SetString(v.String() + "-scribbled")
+		}
+	case reflect.Int, reflect.Int32, reflect.Int64:
+		if v.CanSet() {
+			v.SetInt(v.Int() + 1)
 		}
 	}
 }

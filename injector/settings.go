@@ -19,6 +19,9 @@ const (
 	maxDurationLen   = 32
 	maxQuantityLen   = 64
 	maxContainerName = 253
+
+	maxCPURequestCores    = 1000
+	maxMemoryRequestBytes = 1 << 50 // 1Pi
 )
 
 // settings is what one pod's injection uses: the config's defaults with the
@@ -209,19 +212,59 @@ func quantityChecker(dst **resource.Quantity, cfg *config.Config, name corev1.Re
 		if def, ok := cfg.Sidecar.Resources.Requests[name]; ok {
 			fallback = "the default request " + def.String()
 		}
-		if len(v) > maxQuantityLen {
+		if len(v) > maxQuantityLen || !plainQuantity(v) {
 			return "is not a quantity", fallback
 		}
 		q, err := resource.ParseQuantity(v)
+		limit := maxRequest(name)
 		switch {
 		case err != nil:
 			return "is not a quantity", fallback
 		case q.Sign() <= 0:
 			return "is not a positive quantity", fallback
+		case q.Cmp(limit) > 0:
+			return "is more than the maximum " + limit.String(), fallback
 		}
 		*dst = &q
 		return "", ""
 	}
+}
+
+// maxRequest is the largest request an annotation may ask for: far above
+// what the sidecar needs, well below what Kubernetes cannot represent.
+func maxRequest(name corev1.ResourceName) resource.Quantity {
+	if name == corev1.ResourceCPU {
+		return *resource.NewQuantity(maxCPURequestCores, resource.DecimalSI)
+	}
+	return *resource.NewQuantity(maxMemoryRequestBytes, resource.BinarySI)
+}
+
+// plainQuantity accepts what resource.ParseQuantity does, except an
+// exponent of more than two digits: parsing and comparing "9e999999999"
+// takes minutes, a denial of service on the admission path.
+func plainQuantity(v string) bool {
+	i := 0
+	if i < len(v) && (v[i] == '+' || v[i] == '-') {
+		i++
+	}
+	start := i
+	for i < len(v) && (v[i] >= '0' && v[i] <= '9' || v[i] == '.') {
+		i++
+	}
+	if i == start {
+		return false
+	}
+	suffix := v[i:]
+	switch suffix {
+	case "", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "n", "u", "m", "k", "M", "G", "T", "P", "E":
+		return true
+	}
+	if suffix[0] != 'e' && suffix[0] != 'E' {
+		return false
+	}
+	exponent := strings.TrimLeft(suffix[1:], "+-")
+	return len(suffix)-len(exponent) <= 2 && exponent != "" && len(exponent) <= 2 &&
+		strings.Trim(exponent, "0123456789") == ""
 }
 
 // joinPorts renders ports as the comma list the sidecar's flag takes.
