@@ -14,7 +14,7 @@ import (
 func FuzzRingJSON(f *testing.F) {
 	f.Add(int64(0), 1.0, 2.0, 3.0, 0.5, true, false)
 	f.Add(int64(-1<<62), math.NaN(), math.Inf(1), math.Inf(-1), math.NaN(), false, true)
-	f.Add(int64(1<<62), -1e308, 1e308, 0.0, -0.0, true, true)
+	f.Add(int64(1<<62), -1e308, 1e308, 0.0, math.Copysign(0, -1), true, true)
 	f.Fuzz(func(t *testing.T, unixNano int64, a, b, c, q float64, up, restarted bool) {
 		r := New(3)
 		for i := range 4 {
