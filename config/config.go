@@ -1,6 +1,7 @@
 package config
 
 import (
+	"slices"
 	"time"
 
 	"github.com/gopherscope/gopherscope/config/names"
@@ -34,7 +35,8 @@ type Config struct {
 	Strict bool `json:"strict"`
 	// AllowHostNetwork allows injecting pods that use the host's network.
 	AllowHostNetwork bool `json:"allowHostNetwork"`
-	// ExcludedNamespaces are never injected, whatever their labels say. The
+	// ExcludedNamespaces are never injected, whatever their labels say, in
+	// addition to SystemNamespaces (which no configuration can re-enable). The
 	// webhook adds its own namespace to this list at start.
 	ExcludedNamespaces []string `json:"excludedNamespaces"`
 
@@ -144,9 +146,8 @@ func Default(version string) *Config {
 			ExpvarPath: DefaultExpvarPath,
 			PprofPath:  DefaultPprofPath,
 		},
-		Interval:           metav1.Duration{Duration: DefaultInterval},
-		NativeSidecar:      NativeSidecarAuto,
-		ExcludedNamespaces: append([]string(nil), SystemNamespaces...),
+		Interval:      metav1.Duration{Duration: DefaultInterval},
+		NativeSidecar: NativeSidecarAuto,
 	}
 }
 
@@ -182,8 +183,12 @@ func (c *Config) ResolveNativeSidecar(serverMinor int) *Config {
 	return out
 }
 
-// IsExcludedNamespace reports whether pods in the namespace are never injected.
+// IsExcludedNamespace reports whether pods in the namespace are never
+// injected: a system namespace or one of ExcludedNamespaces.
 func (c *Config) IsExcludedNamespace(name string) bool {
+	if slices.Contains(SystemNamespaces, name) {
+		return true
+	}
 	for _, ns := range c.ExcludedNamespaces {
 		if ns == name {
 			return true

@@ -64,7 +64,7 @@ excludedNamespaces: [kube-system, gopherscope]
 	want := Default("v1.0.0")
 	want.Sidecar.Image = "registry.internal/gs/sidecar:v9"
 	want.Sidecar.Port = 9500
-	want.Sidecar.Resources.Limits[corev1.ResourceMemory] = resource.MustParse("48Mi")
+	want.Sidecar.Resources = corev1.ResourceRequirements{Limits: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("48Mi")}}
 	want.Target.Ports = []int32{8081, 6060}
 	want.Target.MetricsPath = "/prom"
 	want.Interval.Duration = 15 * time.Second
@@ -153,14 +153,54 @@ func TestResolveNativeSidecar(t *testing.T) {
 func TestDeepCopySharesNothing(t *testing.T) {
 	cfg := Default("v1")
 	cfg.InjectorVersion = "v1"
+	cfg.ExcludedNamespaces = []string{"team-a"}
 	cp := cfg.DeepCopy()
 	cp.Target.Ports[0] = 1
 	cp.ExcludedNamespaces[0] = "changed"
 	cp.Sidecar.Resources.Requests[corev1.ResourceCPU] = resource.MustParse("1")
-	if diff := cmp.Diff(func() *Config { d := Default("v1"); d.InjectorVersion = "v1"; return d }(), cfg); diff != "" {
+	want := Default("v1")
+	want.InjectorVersion = "v1"
+	want.ExcludedNamespaces = []string{"team-a"}
+	if diff := cmp.Diff(want, cfg); diff != "" {
 		t.Errorf("changing the copy changed the original (-want +got):\n%s", diff)
 	}
 	if cp.InjectorVersion != "v1" {
 		t.Errorf("copy lost InjectorVersion: %q", cp.InjectorVersion)
+	}
+}
+
+func TestSystemNamespacesAreAlwaysExcluded(t *testing.T) {
+	// A config file that lists its own exclusions replaces the list; the
+	// system namespaces must stay excluded all the same.
+	cfg, err := Parse([]byte("excludedNamespaces: [team-a]\n"), "v1")
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	for _, ns := range append([]string{"team-a"}, SystemNamespaces...) {
+		if !cfg.IsExcludedNamespace(ns) {
+			t.Errorf("IsExcludedNamespace(%q) = false, want true", ns)
+		}
+	}
+	if cfg.IsExcludedNamespace("default") {
+		t.Error(`IsExcludedNamespace("default") = true, want false`)
+	}
+}
+
+func TestParseResourcesReplaceTheDefaults(t *testing.T) {
+	// Setting only a memory limit must leave no default CPU limit behind.
+	cfg, err := Parse([]byte("sidecar:\n  resources:\n    limits:\n      memory: 48Mi\n"), "v1")
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	want := corev1.ResourceRequirements{Limits: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("48Mi")}}
+	if diff := cmp.Diff(want, cfg.Sidecar.Resources); diff != "" {
+		t.Errorf("resources (-want +got):\n%s", diff)
+	}
+	cfg, err = Parse([]byte("sidecar:\n  port: 9200\n"), "v1")
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if diff := cmp.Diff(Default("v1").Sidecar.Resources, cfg.Sidecar.Resources); diff != "" {
+		t.Errorf("a file without resources changed them (-want +got):\n%s", diff)
 	}
 }

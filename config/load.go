@@ -2,10 +2,12 @@ package config
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 
+	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 )
 
@@ -26,9 +28,20 @@ func Load(path, version string) (*Config, error) {
 }
 
 // Parse decodes a configuration document over the defaults and validates it.
+// A document that sets sidecar.resources replaces the default requests and
+// limits as a whole (decoding would otherwise merge into the default maps, and
+// an operator could never drop, say, the default CPU limit).
 func Parse(data []byte, version string) (*Config, error) {
 	cfg := Default(version)
 	if len(bytes.TrimSpace(data)) > 0 {
+		var set struct {
+			Sidecar struct {
+				Resources *json.RawMessage `json:"resources"`
+			} `json:"sidecar"`
+		}
+		if err := yaml.Unmarshal(data, &set); err == nil && set.Sidecar.Resources != nil {
+			cfg.Sidecar.Resources = corev1.ResourceRequirements{}
+		}
 		if err := yaml.UnmarshalStrict(data, cfg); err != nil {
 			return nil, fmt.Errorf("decode: %w", err)
 		}
