@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"io"
-	"net/http"
 )
 
 // MemStats holds the fields of runtime.MemStats that the normalizer maps,
@@ -52,12 +50,12 @@ type ExpvarData struct {
 // ParseExpvar decodes expvar's JSON. Only "memstats" and "cmdline" are kept;
 // everything else the app publishes is skipped. A body without memstats is
 // an error.
-func ParseExpvar(r io.Reader) (*ExpvarData, error) {
+func ParseExpvar(body []byte) (*ExpvarData, error) {
 	var doc struct {
 		Cmdline  []string  `json:"cmdline"`
 		MemStats *MemStats `json:"memstats"`
 	}
-	if err := json.NewDecoder(r).Decode(&doc); err != nil {
+	if err := json.Unmarshal(body, &doc); err != nil {
 		return nil, fmt.Errorf("decode expvar JSON: %w", err)
 	}
 	if doc.MemStats == nil {
@@ -78,6 +76,7 @@ func ParseExpvar(r io.Reader) (*ExpvarData, error) {
 // Expvar is the source reading expvar's /debug/vars.
 type Expvar struct {
 	client *Client
+	buf    []byte // the body buffer, reused across reads
 	poller
 }
 
@@ -90,11 +89,16 @@ func NewExpvar(cfg Config, path string) *Expvar {
 func (s *Expvar) Fetch(ctx context.Context) (*ExpvarData, error) {
 	var out *ExpvarData
 	err := s.poll(ctx, func(ctx context.Context, url string) error {
-		return s.client.Get(ctx, url, "application/json", func(body io.Reader, _ http.Header) error {
-			data, err := ParseExpvar(body)
-			out = data
+		body, err := s.client.GetBytes(ctx, url, "application/json", s.buf)
+		s.buf = body[:0]
+		if cap(s.buf) > maxKeptBuffer {
+			s.buf = nil // a rare large answer is not kept alive
+		}
+		if err != nil {
 			return err
-		})
+		}
+		out, err = ParseExpvar(body)
+		return err
 	})
 	if err != nil {
 		return nil, err

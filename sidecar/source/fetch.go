@@ -99,6 +99,48 @@ func (c *Client) Get(ctx context.Context, url, accept string, read func(body io.
 	return nil
 }
 
+// initialBodyBuffer is the first buffer size when the length is unknown.
+const initialBodyBuffer = 16 << 10
+
+// maxKeptBuffer is the largest buffer GetBytes callers should keep for reuse.
+const maxKeptBuffer = 1 << 20
+
+// GetBytes requests url like Get and returns the whole capped body, read
+// into buf (reused when large enough). The buffer grows by doubling and never
+// past the cap, so a hostile body costs at most about twice the cap in
+// allocations, however large it is.
+func (c *Client) GetBytes(ctx context.Context, url, accept string, buf []byte) ([]byte, error) {
+	err := c.Get(ctx, url, accept, func(body io.Reader, _ http.Header) error {
+		var err error
+		buf, err = c.readBody(body, buf)
+		return err
+	})
+	return buf, err
+}
+
+func (c *Client) readBody(r io.Reader, buf []byte) ([]byte, error) {
+	buf = buf[:0]
+	if cap(buf) == 0 {
+		buf = make([]byte, 0, min(initialBodyBuffer, c.maxBytes))
+	}
+	for {
+		if len(buf) == cap(buf) && int64(cap(buf)) < c.maxBytes {
+			grown := make([]byte, len(buf), min(2*int64(cap(buf)), c.maxBytes))
+			copy(grown, buf)
+			buf = grown
+		}
+		// At the cap, the empty read lets cappedReader tell EOF from more.
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if errors.Is(err, io.EOF) {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
 // cappedReader reads at most remaining bytes from r and fails with
 // ErrBodyTooLarge, rather than ending quietly, when r holds more.
 type cappedReader struct {

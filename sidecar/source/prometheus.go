@@ -15,9 +15,12 @@ import (
 	"github.com/prometheus/common/expfmt"
 )
 
-// acceptPrometheus asks for the classic text format first; an app that
-// answers OpenMetrics (or delimited protobuf) is understood too.
-const acceptPrometheus = "text/plain;version=0.0.4;q=1,application/openmetrics-text;version=1.0.0;q=0.5,*/*;q=0.1"
+// acceptPrometheus asks for the classic text format only: client_golang's
+// OpenMetrics output names the family of go_memstats_alloc_bytes_total like
+// the go_memstats_alloc_bytes gauge, which expfmt's strict OpenMetrics
+// parser rejects. An app that answers OpenMetrics or delimited protobuf
+// regardless is read with expfmt's parser for that format.
+const acceptPrometheus = "text/plain;version=0.0.4;q=1,*/*;q=0.1"
 
 // PassesThrough reports whether a family of the app's own exposition is kept:
 // the Go runtime's go_* and the process collector's process_* families. The
