@@ -83,9 +83,15 @@ $(BIN)/golangci-lint:
 	@echo "building golangci-lint $(GOLANGCI_LINT_VERSION) (first time ~3 min)"
 	GOBIN=$(BIN) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 
+# Stamped as helm's own release build does: its version, and the Kubernetes version it assumes
+# without a cluster (its client-go's, 1.37; unstamped it is 1.20, which the chart refuses).
+HELM_LDFLAGS := -X helm.sh/helm/v3/internal/version.version=$(HELM_VERSION) \
+  -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=37 \
+  -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=37
+
 $(BIN)/helm:
 	@echo "building helm $(HELM_VERSION) (first time ~1 min)"
-	GOBIN=$(BIN) go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+	GOBIN=$(BIN) go install -ldflags '$(HELM_LDFLAGS)' helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
 
 $(BIN)/promtool:
 	@echo "building promtool $(PROMTOOL_VERSION) (first time ~8 min)"

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 )
 
 // options are chartdoc's command-line flags.
@@ -32,7 +33,7 @@ func run(opts options) error {
 	if err != nil {
 		return err
 	}
-	path := opts.chartDir + "/README.md"
+	path := filepath.Join(filepath.Clean(opts.chartDir), "README.md")
 	if opts.check {
 		current, err := os.ReadFile(path)
 		if err != nil {
