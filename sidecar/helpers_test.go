@@ -35,7 +35,7 @@ type fakeTarget struct {
 	responses map[string]http.HandlerFunc
 }
 
-func newFakeTarget(t *testing.T) *fakeTarget {
+func newFakeTarget(t testing.TB) *fakeTarget {
 	t.Helper()
 	ft := &fakeTarget{responses: map[string]http.HandlerFunc{}}
 	ft.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -39,7 +39,7 @@ func (b *backoff) failure(now time.Time) time.Duration {
 	}
 	j := b.jitter
 	if j == nil {
-		j = rand.Float64 //nolint:gosec // jitter needs no cryptographic randomness
+		j = rand.Float64
 	}
 	half := delay / 2
 	delay = half + time.Duration(j()*float64(delay-half))

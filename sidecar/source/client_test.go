@@ -59,7 +59,7 @@ func TestClientGet(t *testing.T) {
 			w.(http.Flusher).Flush()
 		}
 	})
-	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/slow", func(_ http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 		case <-time.After(5 * time.Second):
@@ -265,8 +265,10 @@ func TestPprofFallsBackToTheGoroutineHeader(t *testing.T) {
 			want:  ProfileCounts{Goroutines: 1, Threads: 6, HasGoroutines: true, HasThreads: true},
 		},
 		{
-			name:           "an index without counts falls back",
-			index:          func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, fixture(t, "pprof-index-nocounts.html")) },
+			name: "an index without counts falls back",
+			index: func(w http.ResponseWriter, _ *http.Request) {
+				_, _ = io.WriteString(w, fixture(t, "pprof-index-nocounts.html"))
+			},
 			want:           ProfileCounts{Goroutines: 1, HasGoroutines: true},
 			wantFallbackOK: true,
 		},

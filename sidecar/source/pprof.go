@@ -28,7 +28,7 @@ func (s *Pprof) Fetch(ctx context.Context) (ProfileCounts, error) {
 	err := s.poll(ctx, func(ctx context.Context, prefix string) error {
 		counts, err := s.index(ctx, prefix+"/")
 		var status *StatusError
-		if err == nil || !(errors.Is(err, errNoCounts) || errors.As(err, &status)) {
+		if fallback := errors.Is(err, errNoCounts) || errors.As(err, &status); !fallback {
 			out = counts
 			return err
 		}

@@ -1,0 +1,67 @@
+package sidecar
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/go-logr/logr"
+
+	"github.com/gopherscope/gopherscope/sidecar/history"
+)
+
+// benchSampler samples a fake app with expvar, pprof and client_golang's
+// /metrics once, so the snapshot holds the largest normalized exposition.
+func benchSampler(b *testing.B, metricsPath string) *Sampler {
+	b.Helper()
+	target := newFakeTarget(b)
+	target.serve(map[string]http.HandlerFunc{
+		varsPath:    fixtureBody(b, "vars.json"),
+		indexPath:   fixtureBody(b, "pprof-index.html"),
+		metricsPath: fixtureBody(b, "client-golang.prom"),
+	})
+	s := NewSampler(testOptions(target.port(), metricsPath), history.New(360), logr.Discard())
+	b.Cleanup(s.Close)
+	s.SampleOnce(b.Context())
+	return s
+}
+
+// BenchmarkMetricsRender is one scrape of /metrics: what each of N
+// Prometheus servers costs the sidecar (and nothing to the app).
+func BenchmarkMetricsRender(b *testing.B) {
+	s := benchSampler(b, metricsPath)
+	h := MetricsHandler(s, logr.Discard())
+	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatal(rec.Code)
+		}
+	}
+}
+
+// BenchmarkSampleOnce is one sample of an expvar+pprof app over loopback
+// HTTP: two requests, parsing, normalization and the snapshot.
+func BenchmarkSampleOnce(b *testing.B) {
+	s := benchSampler(b, "")
+	b.ReportAllocs()
+	for b.Loop() {
+		if snap := s.SampleOnce(b.Context()); !snap.TargetUp {
+			b.Fatal("target down")
+		}
+	}
+}
+
+// BenchmarkSampleOncePrometheus is one sample of an app with all three
+// endpoints, client_golang's /metrics included.
+func BenchmarkSampleOncePrometheus(b *testing.B) {
+	s := benchSampler(b, metricsPath)
+	b.ReportAllocs()
+	for b.Loop() {
+		if snap := s.SampleOnce(b.Context()); !snap.TargetUp {
+			b.Fatal("target down")
+		}
+	}
+}
