@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	cmv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	"github.com/google/go-cmp/cmp"
 	"github.com/gopherscope/gopherscope/test/chart"
 	"github.com/gopherscope/gopherscope/test/localcluster"
@@ -17,6 +18,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/version"
+	ctrlclient "sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
 )
 
 // TestInstallAndUpgradeOnTheLocalControlPlane installs the chart the way the e2e suite does
@@ -25,45 +28,7 @@ import (
 // keeps the certificates, a change of names re-signs the serving certificate with the same CA.
 func TestInstallAndUpgradeOnTheLocalControlPlane(t *testing.T) {
 	r := newRenderer(t)
-	root, err := chart.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cluster, err := localcluster.Start(t.Context(), localcluster.Options{RepoRoot: root, WorkDir: t.TempDir(), Logf: t.Logf})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := cluster.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
-	// helm checks the chart's kubeVersion (>=1.28) against the server's /version, which an
-	// unstamped build of kube-apiserver reports as v0.0.0-master.
-	serverVersion, err := cluster.Client().Discovery().ServerVersion()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if v, err := version.ParseSemantic(serverVersion.GitVersion); err != nil || v.LessThan(version.MustParseSemantic("v1.28.0-0")) {
-		t.Fatalf("bin/kube-apiserver reports version %q, so helm refuses the chart (kubeVersion >=1.28.0-0): "+
-			"build it with -ldflags -X k8s.io/component-base/version.gitVersion=v1.37.2 (and gitMajor, gitMinor)", serverVersion.GitVersion)
-	}
-	helmHome := t.TempDir()
-	helm := func(args ...string) string {
-		t.Helper()
-		args = append(args, "--kubeconfig", cluster.Kubeconfig())
-		cmd := exec.CommandContext(t.Context(), r.Helm, args...)
-		cmd.Env = append(cmd.Environ(),
-			"HELM_CACHE_HOME="+filepath.Join(helmHome, "cache"),
-			"HELM_CONFIG_HOME="+filepath.Join(helmHome, "config"),
-			"HELM_DATA_HOME="+filepath.Join(helmHome, "data"))
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("helm %s: %v\n%s", strings.Join(args, " "), err, out.String())
-		}
-		return out.String()
-	}
+	cluster, helm := startClusterWithHelm(t, r)
 	outOfCluster := []string{
 		"--namespace", namespace,
 		"--set", "tls.mode=helm",
@@ -103,7 +68,8 @@ func TestInstallAndUpgradeOnTheLocalControlPlane(t *testing.T) {
 		"kubectl label namespace NAMESPACE gopherscope.io/inject=enabled",
 		"kubectl port-forward -n NAMESPACE pod/POD 9184",
 		"Out-of-cluster webhook: the API server calls https://127.0.0.1:9443/inject",
-		"kubectl get secret -n " + namespace + " " + fullname + "-tls",
+		"kubectl get secret -n " + namespace + " " + fullname + "-tls -o 'jsonpath={.data.tls\\.crt}' | base64 -d > tls/tls.crt",
+		"webhook --cert-dir=tls --config=config.yaml --namespace=" + namespace + " --port=9443",
 	} {
 		if !strings.Contains(notes, want) {
 			t.Errorf("install output lacks %q:\n%s", want, notes)
@@ -152,4 +118,115 @@ func TestInstallAndUpgradeOnTheLocalControlPlane(t *testing.T) {
 	if !apierrors.IsNotFound(err) {
 		t.Errorf("after uninstall, getting the webhook configuration: %v, want NotFound", err)
 	}
+}
+
+// TestCertManagerModeOnTheLocalControlPlane installs the default (cert-manager) chart into a
+// real API server that has cert-manager's own CRDs (from its Go module), so the Issuers and
+// Certificates are validated against cert-manager's schemas. No cert-manager runs: nothing is
+// issued and no webhook pod starts (there is no kubelet), but every object is accepted.
+func TestCertManagerModeOnTheLocalControlPlane(t *testing.T) {
+	r := newRenderer(t)
+	cluster, helm := startClusterWithHelm(t, r)
+	out, err := exec.CommandContext(t.Context(), "go", "list", "-m", "-f", "{{.Dir}}", "github.com/cert-manager/cert-manager").Output()
+	if err != nil {
+		t.Fatalf("find the cert-manager module: %v", err)
+	}
+	crds := filepath.Join(strings.TrimSpace(string(out)), "deploy", "crds")
+	if _, err := envtest.InstallCRDs(cluster.Config(), envtest.CRDInstallOptions{Paths: []string{crds}, ErrorIfPathMissing: true}); err != nil {
+		t.Fatalf("install cert-manager CRDs from %s: %v", crds, err)
+	}
+
+	notes := helm("install", release, r.ChartDir, "--namespace", namespace, "--create-namespace",
+		"--set", "injection.excludedNamespaces={legacy}")
+	for _, want := range []string{
+		"Never injected: kube-system, kube-public, kube-node-lease,\n   " + namespace + ", legacy.",
+		"kubectl get certificate -n " + namespace + " " + fullname + "-serving",
+		"kubectl get pods -n " + namespace + " -l app.kubernetes.io/instance=" + release + ",app.kubernetes.io/component=webhook",
+	} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("install output lacks %q:\n%s", want, notes)
+		}
+	}
+	scheme, err := chart.NewScheme()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := ctrlclient.New(cluster.Config(), ctrlclient.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var serving cmv1.Certificate
+	if err := c.Get(t.Context(), ctrlclient.ObjectKey{Namespace: namespace, Name: fullname + "-serving"}, &serving); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(serviceDNSNames, serving.Spec.DNSNames); diff != "" {
+		t.Errorf("stored serving Certificate DNS names (-want +got):\n%s", diff)
+	}
+	for _, name := range []string{fullname + "-selfsigned", fullname + "-ca"} {
+		var issuer cmv1.Issuer
+		if err := c.Get(t.Context(), ctrlclient.ObjectKey{Namespace: namespace, Name: name}, &issuer); err != nil {
+			t.Errorf("Issuer %s: %v", name, err)
+		}
+	}
+	mwc, err := cluster.Client().AdmissionregistrationV1().MutatingWebhookConfigurations().Get(t.Context(), fullname, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := mwc.Annotations["cert-manager.io/inject-ca-from"], namespace+"/"+fullname+"-serving"; got != want {
+		t.Errorf("stored inject-ca-from = %q, want %q", got, want)
+	}
+	deployment, err := cluster.Client().AppsV1().Deployments(namespace).Get(t.Context(), fullname, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := secretVolume(deployment); got != fullname+"-tls" {
+		t.Errorf("the stored Deployment mounts Secret %q, want the serving Certificate's %s-tls", got, fullname)
+	}
+	helm("uninstall", release, "--namespace", namespace)
+}
+
+// startClusterWithHelm starts the local control plane (stopped when the test ends) and
+// returns a function that runs bin/helm against it, failing the test if helm fails.
+func startClusterWithHelm(t *testing.T, r *chart.Renderer) (*localcluster.Cluster, func(args ...string) string) {
+	t.Helper()
+	root, err := chart.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cluster, err := localcluster.Start(t.Context(), localcluster.Options{RepoRoot: root, WorkDir: t.TempDir(), Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := cluster.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	// helm checks the chart's kubeVersion (>=1.28) against the server's /version, which an
+	// unstamped build of kube-apiserver reports as v0.0.0-master.
+	serverVersion, err := cluster.Client().Discovery().ServerVersion()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := version.ParseSemantic(serverVersion.GitVersion); err != nil || v.LessThan(version.MustParseSemantic("v1.28.0-0")) {
+		t.Fatalf("bin/kube-apiserver reports version %q, so helm refuses the chart (kubeVersion >=1.28.0-0): "+
+			"build it with -ldflags -X k8s.io/component-base/version.gitVersion=v1.37.2 (and gitMajor, gitMinor)", serverVersion.GitVersion)
+	}
+	helmHome := t.TempDir()
+	helm := func(args ...string) string {
+		t.Helper()
+		args = append(args, "--kubeconfig", cluster.Kubeconfig())
+		cmd := exec.CommandContext(t.Context(), r.Helm, args...)
+		cmd.Env = append(cmd.Environ(),
+			"HELM_CACHE_HOME="+filepath.Join(helmHome, "cache"),
+			"HELM_CONFIG_HOME="+filepath.Join(helmHome, "config"),
+			"HELM_DATA_HOME="+filepath.Join(helmHome, "data"))
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("helm %s: %v\n%s", strings.Join(args, " "), err, out.String())
+		}
+		return out.String()
+	}
+	return cluster, helm
 }
