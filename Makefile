@@ -36,6 +36,7 @@ build: ## Build the binaries into ./bin (static, version-stamped).
 .PHONY: test
 test: build tools controlplane ## Run everything: unit, golden, fuzz seeds (+ short fuzzing), chart and e2e tests.
 	go test -count=1 ./...
+	go -C hack/images test -count=1 ./...
 	FUZZTIME=$(FUZZTIME) hack/fuzz.sh
 	$(MAKE) helm-lint
 	$(MAKE) e2e
@@ -53,6 +54,8 @@ lint: $(BIN)/golangci-lint ## Run gofmt, go vet and golangci-lint.
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	go vet ./...
 	$(BIN)/golangci-lint run ./...
+	go -C hack/images vet ./...
+	cd hack/images && $(BIN)/golangci-lint run ./...
 
 .PHONY: helm-lint
 helm-lint: $(BIN)/helm ## Lint the chart and render it with every values combination.
@@ -74,6 +77,15 @@ bench: build ## Benchmarks against their floors; prints a table.
 .PHONY: soak
 soak: build tools controlplane ## Load, soak and rotation scenarios for the webhook.
 	hack/soak.sh
+
+##@ Release
+.PHONY: images
+images: ## Build the webhook and sidecar images as OCI archives in dist/images (no Docker daemon).
+	VERSION=$(VERSION) hack/release.sh images
+
+.PHONY: release
+release: $(BIN)/helm ## Dry-run release into dist/: linux/amd64+arm64 binaries, images, chart, SHA256SUMS.
+	VERSION=$(VERSION) HELM=$(BIN)/helm hack/release.sh all
 
 ##@ Tools
 .PHONY: tools
