@@ -61,6 +61,13 @@ func TestConfigMapParsesIntoTheValues(t *testing.T) {
 				c.ExcludedNamespaces = append(c.ExcludedNamespaces, "legacy")
 			},
 		},
+		{
+			name:   "a default limit set to null is dropped, not inherited from the defaults",
+			values: values("injection.sidecar.resources.limits.cpu", nil),
+			want: func(c *config.Config) {
+				delete(c.Sidecar.Resources.Limits, corev1.ResourceCPU)
+			},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
