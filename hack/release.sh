@@ -57,7 +57,7 @@ binaries() {
 
 # package_images builds the image archives from the binaries in dist/bin.
 package_images() {
-	rm -rf "$DIST/images"
+	rm -rf "${DIST:?}/images"
 	go -C hack/images run . --version "$VERSION" --revision "$REVISION" \
 		--images "${IMAGES// /,}" --platforms "${PLATFORMS// /,}" \
 		--bin-dir "$DIST/bin" --out "$DIST/images"
@@ -115,7 +115,7 @@ check_versions() {
 
 case ${1:-all} in
 all)
-	rm -rf "$DIST/bin" "$DIST/images" "$DIST"/gopherscope-*.tgz "$DIST/SHA256SUMS"
+	rm -rf "${DIST:?}/bin" "${DIST:?}/images" "$DIST"/gopherscope-*.tgz "$DIST/SHA256SUMS"
 	binaries
 	check_versions
 	package_images

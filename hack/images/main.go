@@ -41,7 +41,7 @@ func run(ctx context.Context, opts *Options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
+	if err := os.MkdirAll(opts.OutDir, 0o755); err != nil { //nolint:gosec // release artefacts are meant to be world-readable.
 		return fmt.Errorf("create output directory %q: %w", opts.OutDir, err)
 	}
 	for _, name := range opts.Images {
