@@ -123,9 +123,9 @@ func TestHandlerOverHTTP(t *testing.T) {
 			wantAllowed: false, wantCode: http.StatusBadRequest, wantMessage: "not a JSON object",
 		},
 		{
-			name:         "an invalid annotation value is a warning and the default is used",
-			req:          podRequest("shop", podJSON(map[string]string{config.AnnotationInterval: "abc"}, nil)),
-			wantAllowed:  true, wantCode: http.StatusOK, wantOps: "annotation-keys",
+			name:        "an invalid annotation value is a warning and the default is used",
+			req:         podRequest("shop", podJSON(map[string]string{config.AnnotationInterval: "abc"}, nil)),
+			wantAllowed: true, wantCode: http.StatusOK, wantOps: "annotation-keys",
 			wantWarnings: []string{`gopherscope.io/interval: "abc" is not a duration; using the default 10s`},
 		},
 		{

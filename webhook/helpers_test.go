@@ -120,7 +120,7 @@ func serve(t *testing.T, h admission.Handler, body []byte) (int, admissionv1.Adm
 	if err != nil {
 		t.Fatalf("POST: %v", err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatalf("read the response: %v", err)

@@ -127,7 +127,8 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("watch namespaces: %w", err)
 	}
-	server.Register(Path, &admission.Webhook{
+	// GetWebhookServer adds the server to the manager's runnables.
+	mgr.GetWebhookServer().Register(Path, &admission.Webhook{
 		Handler: &PodInjector{
 			Config:     provider,
 			Namespaces: ClusterNamespaces{Cache: mgr.GetCache(), Live: mgr.GetAPIReader()},

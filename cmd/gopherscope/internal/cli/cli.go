@@ -34,7 +34,7 @@ Usage:
 // the process's exit code. It reads files only where args name them.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		_, _ = fmt.Fprint(stderr, usage)
 		return exitUsage
 	}
 	var err error
@@ -44,10 +44,10 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "version":
 		_, err = fmt.Fprintln(stdout, version.Version)
 	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, usage)
+		_, _ = fmt.Fprint(stdout, usage)
 		return exitOK
 	default:
-		fmt.Fprintf(stderr, "gopherscope: unknown command %q\n\n%s", args[0], usage)
+		_, _ = fmt.Fprintf(stderr, "gopherscope: unknown command %q\n\n%s", args[0], usage)
 		return exitUsage
 	}
 	var usageErr usageError
@@ -57,10 +57,10 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case errors.Is(err, flag.ErrHelp):
 		return exitOK
 	case errors.As(err, &usageErr):
-		fmt.Fprintf(stderr, "gopherscope %s: %v\n", args[0], err)
+		_, _ = fmt.Fprintf(stderr, "gopherscope %s: %v\n", args[0], err)
 		return exitUsage
 	default:
-		fmt.Fprintf(stderr, "gopherscope %s: %v\n", args[0], err)
+		_, _ = fmt.Fprintf(stderr, "gopherscope %s: %v\n", args[0], err)
 		return exitError
 	}
 }
@@ -106,7 +106,7 @@ func runInject(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	out, warnings, err := injectStream(data, cfg)
 	for _, w := range warnings {
-		fmt.Fprintln(stderr, w)
+		_, _ = fmt.Fprintln(stderr, w)
 	}
 	if err != nil {
 		return err
@@ -149,7 +149,7 @@ func readInput(file string, stdin io.Reader) ([]byte, error) {
 		}
 		return data, nil
 	}
-	data, err := os.ReadFile(file)
+	data, err := os.ReadFile(file) //nolint:gosec // G304: reading the file the user names is the command's job
 	if err != nil {
 		return nil, fmt.Errorf("read %q: %w", file, err)
 	}

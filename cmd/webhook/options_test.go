@@ -1,0 +1,123 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/gopherscope/gopherscope/version"
+	"github.com/gopherscope/gopherscope/webhook"
+)
+
+func TestExecuteParsesOptions(t *testing.T) {
+	defaults := Options{
+		CertDir: "/etc/gopherscope/tls", Port: 9443, MetricsAddress: ":8080", HealthAddress: ":8081",
+		Namespace: "gopherscope-system", LogLevel: "info",
+	}
+	tests := []struct {
+		name    string
+		args    []string
+		env     string // POD_NAMESPACE
+		want    *Options
+		wantErr string
+	}{
+		{name: "no flags give the defaults and the pod's namespace", env: "gopherscope-system", want: &defaults},
+		{
+			name: "the chart's command line", env: "gopherscope-system",
+			args: []string{"--config=/etc/gopherscope/config/config.yaml", "--cert-dir=/etc/gopherscope/tls", "--port=9443",
+				"--metrics-address=:8080", "--health-address=:8081", "--namespace=gs", "--enable-http2=false", "--log-level=info"},
+			want: func() *Options {
+				o := defaults
+				o.ConfigPath, o.Namespace = "/etc/gopherscope/config/config.yaml", "gs"
+				return &o
+			}(),
+		},
+		{
+			name: "single-dash flags and a debug level", env: "",
+			args: []string{"-port", "10250", "-enable-http2", "-log-level", "debug"},
+			want: func() *Options {
+				o := defaults
+				o.Port, o.EnableHTTP2, o.LogLevel, o.Namespace = 10250, true, "debug", ""
+				return &o
+			}(),
+		},
+		{name: "a port out of range", args: []string{"--port=70000"}, wantErr: "--port: 70000 is not a port"},
+		{name: "an unknown log level", args: []string{"--log-level=loud"}, wantErr: `--log-level: "loud" is not one of`},
+		{name: "every problem at once", args: []string{"--port=0", "--cert-dir=", "--metrics-address="},
+			wantErr: "--port: 0 is not a port (1-65535)\n--cert-dir: must not be empty\n--metrics-address: must not be empty"},
+		{name: "an unknown flag", args: []string{"--tls-dir=/x"}, wantErr: "flag provided but not defined: -tls-dir"},
+		{name: "a stray argument", args: []string{"serve"}, wantErr: `unexpected arguments: ["serve"]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got *Options
+			run := func(_ context.Context, opts *Options) error { got = opts; return nil }
+			var stdout, stderr bytes.Buffer
+			err := execute(t.Context(), tt.args, tt.env, &stdout, &stderr, run)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error = %v, want it to contain %q", err, tt.wantErr)
+				}
+				if got != nil {
+					t.Errorf("run was called with invalid options")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("execute: %v", err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("options (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestExecuteVersionAndHelpDoNotRun(t *testing.T) {
+	run := func(context.Context, *Options) error { return errors.New("run must not be called") }
+	var stdout, stderr bytes.Buffer
+	if err := execute(t.Context(), []string{"--version"}, "", &stdout, &stderr, run); err != nil {
+		t.Fatalf("--version: %v", err)
+	}
+	if stdout.String() != version.Version+"\n" {
+		t.Errorf("--version printed %q, want %q", stdout.String(), version.Version+"\n")
+	}
+	stdout.Reset()
+	if err := execute(t.Context(), []string{"--help"}, "", &stdout, &stderr, run); !errors.Is(err, flag.ErrHelp) {
+		t.Errorf("--help: error %v, want flag.ErrHelp", err)
+	}
+	if !strings.Contains(stderr.String(), "-cert-dir") {
+		t.Errorf("--help did not list the flags:\n%s", stderr.String())
+	}
+}
+
+func TestWebhookOptionsCarryTheFlags(t *testing.T) {
+	o := NewOptions("gs")
+	o.ConfigPath, o.CertDir, o.EnableHTTP2 = "/cfg.yaml", "/tls/", true
+	want := webhook.Options{
+		ConfigPath: "/cfg.yaml", Version: version.Version, Namespace: "gs", Port: 9443, CertDir: "/tls",
+		MetricsAddress: ":8080", HealthAddress: ":8081", EnableHTTP2: true,
+	}
+	if diff := cmp.Diff(want, o.webhookOptions()); diff != "" {
+		t.Errorf("webhook options (-want +got):\n%s", diff)
+	}
+}
+
+func TestNewLoggerRefusesAnUnknownLevel(t *testing.T) {
+	if _, _, err := newLogger("loud"); err == nil {
+		t.Errorf("newLogger(loud) succeeded")
+	}
+	log, flush, err := newLogger("debug")
+	if err != nil {
+		t.Fatalf("newLogger(debug): %v", err)
+	}
+	defer flush()
+	if !log.V(1).Enabled() {
+		t.Errorf("debug level does not enable V(1) logs")
+	}
+}
