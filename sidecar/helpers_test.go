@@ -39,6 +39,9 @@ func newFakeTarget(t testing.TB) *fakeTarget {
 	t.Helper()
 	ft := &fakeTarget{responses: map[string]http.HandlerFunc{}}
 	ft.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("debug") == "2" {
+			t.Errorf("the sidecar requested %s: a full stack dump, which it must never do", r.URL)
+		}
 		ft.mu.Lock()
 		h := ft.responses[r.URL.RequestURI()]
 		ft.mu.Unlock()

@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -29,6 +30,9 @@ func run() int {
 	fs := flag.NewFlagSet("sidecar", flag.ContinueOnError)
 	opts.AddFlags(fs)
 	if err := fs.Parse(os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2 // the flag package has printed the error and the usage
 	}
 	if opts.PrintVersion {

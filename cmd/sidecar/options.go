@@ -70,6 +70,7 @@ func newZapLogger(level string) (*zap.Logger, error) {
 	}
 	cfg := zap.NewProductionConfig()
 	cfg.Level = zap.NewAtomicLevelAt(lvl)
+	cfg.DisableStacktrace = true // errors are one line each; the message says what failed
 	return cfg.Build()
 }
 
