@@ -56,6 +56,11 @@ func newTestHandler(t *testing.T, cfg *config.Config) (*PodInjector, *prometheus
 // generateName, with the null and empty fields of a typed encoding, and a
 // field this k8s.io/api does not know (a newer server's).
 func podJSON(annotations, labels map[string]string) []byte {
+	return podWithEnv([]any{map[string]any{"name": "DB_PASSWORD", "value": "hunter2-secret"}}, annotations, labels)
+}
+
+// podWithEnv is podJSON with the app container's env.
+func podWithEnv(env []any, annotations, labels map[string]string) []byte {
 	meta := map[string]any{"generateName": "web-7d9f-", "namespace": "shop", "creationTimestamp": nil}
 	if annotations != nil {
 		meta["annotations"] = annotations
@@ -70,7 +75,7 @@ func podJSON(annotations, labels map[string]string) []byte {
 		"spec": map[string]any{
 			"containers": []any{map[string]any{
 				"name": "app", "image": "example.com/web:1.0", "resources": map[string]any{},
-				"env": []any{map[string]any{"name": "DB_PASSWORD", "value": "hunter2-secret"}},
+				"env": env,
 			}},
 			"futureField": map[string]any{"enabled": true},
 		},

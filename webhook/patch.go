@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -31,25 +32,32 @@ func patchResponse(raw []byte, original, injected *corev1.Pod) (admission.Respon
 	if !resp.Allowed {
 		return admission.Response{}, fmt.Errorf("diff the injected pod: %s", resp.Result.Message)
 	}
+	sortOperations(resp.Patches)
 	originalJSON, err := json.Marshal(original)
 	if err != nil {
 		return admission.Response{}, fmt.Errorf("encode the pod: %w", err)
+	}
+	if bytes.Equal(bytes.TrimSpace(raw), originalJSON) {
+		// The usual case: the API server encoded the object from the same
+		// types, so there is nothing to filter.
+		return resp, nil
 	}
 	roundTrip, err := jsonpatch.CreatePatch(raw, originalJSON)
 	if err != nil {
 		return admission.Response{}, fmt.Errorf("diff the decoded pod: %w", err)
 	}
-	sortOperations(resp.Patches)
 	if len(roundTrip) == 0 {
 		return resp, nil
 	}
-	artefacts := make(map[string]bool, len(roundTrip))
+	// Compare paths first: encoding an operation's value (the whole
+	// sidecar) only to compare it is most of the cost of this function.
+	artefacts := make(map[string][]string, len(roundTrip))
 	for _, op := range roundTrip {
-		artefacts[op.Json()] = true
+		artefacts[op.Path] = append(artefacts[op.Path], op.Json())
 	}
 	kept := resp.Patches[:0]
 	for _, op := range resp.Patches {
-		if !artefacts[op.Json()] {
+		if candidates, ok := artefacts[op.Path]; !ok || !slices.Contains(candidates, op.Json()) {
 			kept = append(kept, op)
 		}
 	}

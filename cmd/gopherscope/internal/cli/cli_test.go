@@ -78,8 +78,15 @@ func TestInjectMultiDocumentYAML(t *testing.T) {
 		if got := after.Spec.Template.Spec.InitContainers; len(got) != 1 || got[0].Name != config.SidecarContainerName {
 			t.Errorf("init containers = %+v, want the native sidecar", got)
 		}
-		if !strings.HasPrefix(string(out[0].body), "# The shop's web tier.\n") {
-			t.Errorf("the leading comment is gone:\n%s", out[0].body)
+		for _, kept := range []string{
+			"# The shop's web tier.\n",
+			`gopherscope.io/interval: "abc" # a typo the CLI warns about`,
+			"matchLabels: {app: web}",
+			"      - name: app\n        image: example.com/web:1.0\n",
+		} {
+			if !strings.Contains(string(out[0].body), kept) {
+				t.Errorf("the output lost %q (comments, flow style and key order are kept):\n%s", kept, out[0].body)
+			}
 		}
 		var generic map[string]any
 		mustUnmarshal(t, out[0].body, &generic)

@@ -24,10 +24,11 @@ import (
 //
 // Documents that are not injected (other kinds, opted-out or already
 // injected pods, blank documents) are written back byte for byte, comments
-// included. An injected document is rewritten from its JSON form with the
-// injection applied as a patch: everything it held is kept with the same
-// values (fields this binary's API types do not know included), but keys
-// come out sorted and only the comments at its top survive.
+// included. An injected document is re-rendered with the injection applied
+// as a patch (see applyDiff): everything it held is kept with the same
+// values (fields this binary's API types do not know included), and so are
+// its comments, key order and quoting; indentation is normalised to two
+// spaces.
 func injectStream(data []byte, cfg *config.Config) ([]byte, []string, error) {
 	var out bytes.Buffer
 	var warnings []string
@@ -95,19 +96,25 @@ func injectDocument(body []byte, index int, cfg *config.Config) ([]byte, []strin
 	if err != nil {
 		return nil, warnings, fmt.Errorf("%s: encode: %w", name, err)
 	}
-	rewritten, err := applyDiff(original, before, after)
+	rewritten, err := applyDiff(body, original, before, after)
 	if err != nil {
 		return nil, warnings, fmt.Errorf("%s: %w", name, err)
 	}
-	return append(bytes.Clone(leadingComments(body)), rewritten...), warnings, nil
+	return rewritten, warnings, nil
 }
 
-// applyDiff applies to the document's own JSON the difference between the
-// typed object before and after injection, and renders the result as YAML.
+// applyDiff applies the difference between the typed object before and
+// after injection to the document itself and returns the new document.
 // Patching the original rather than encoding the typed object keeps what
 // the types would drop or add (unknown fields, `status: {}`,
 // `creationTimestamp: null`).
-func applyDiff(original, before, after []byte) ([]byte, error) {
+//
+// The patch is applied twice: to the document's JSON form, which always
+// works and is the reference, and to its YAML tree, which keeps comments,
+// key order and quoting. The YAML result is used when it holds exactly the
+// same data as the reference; otherwise the reference is rendered as YAML
+// (sorted keys, only the comments at the top kept).
+func applyDiff(body, original, before, after []byte) ([]byte, error) {
 	ops, err := jsonpatch.CreatePatch(before, after)
 	if err != nil {
 		return nil, fmt.Errorf("diff the injected object: %w", err)
@@ -131,9 +138,12 @@ func applyDiff(original, before, after []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("apply the injection: %w", err)
 	}
-	out, err := yaml.JSONToYAML(patched)
+	reference, err := yaml.JSONToYAML(patched)
 	if err != nil {
 		return nil, fmt.Errorf("render YAML: %w", err)
 	}
-	return out, nil
+	if kept, err := patchYAML(body, ops); err == nil && sameContent(kept, reference) {
+		return kept, nil
+	}
+	return append(bytes.Clone(leadingComments(body)), reference...), nil
 }
