@@ -218,6 +218,16 @@ func TestServerServesOverTLSAndFollowsRotationAndReload(t *testing.T) {
 			t.Errorf("status annotation %q does not record the version", got)
 		}
 	})
+	t.Run("a namespace created a moment ago is found", func(t *testing.T) {
+		late := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "late", Labels: map[string]string{config.KeyInject: config.InjectEnabled}}}
+		if _, err := clientset.CoreV1().Namespaces().Create(t.Context(), late, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		// Sent at once: the cache may not have the namespace yet, the API server has.
+		if resp := postReview(t, client, "https://"+addr+Path, podRequest("late", podJSON(nil, nil))); !resp.Allowed || len(resp.Patch) == 0 {
+			t.Errorf("allowed %v, patch %s, warnings %q; want the injection", resp.Allowed, resp.Patch, resp.Warnings)
+		}
+	})
 	t.Run("HTTP/2 is not offered and TLS below 1.2 is refused", func(t *testing.T) {
 		_, proto, err := presentedCert(addr, []string{"h2", "http/1.1"})
 		if err != nil || proto != "http/1.1" {
@@ -231,7 +241,7 @@ func TestServerServesOverTLSAndFollowsRotationAndReload(t *testing.T) {
 	})
 	t.Run("the metric counts the injection", func(t *testing.T) {
 		body := httpGetBody(t, fmt.Sprintf("http://127.0.0.1:%d/metrics", ports[1]))
-		want := `gopherscope_injections_total{reason="injected",result="inject"} 1`
+		want := `gopherscope_injections_total{reason="injected",result="inject"} 2` // shop and late
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
