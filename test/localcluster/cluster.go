@@ -44,7 +44,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 			return nil, fmt.Errorf("control plane binary %s: %w (run `make controlplane`)", name, err)
 		}
 	}
-	if err := os.MkdirAll(opts.WorkDir, 0o755); err != nil {
+	if err := os.MkdirAll(opts.WorkDir, 0o750); err != nil {
 		return nil, fmt.Errorf("create work dir: %w", err)
 	}
 	env := &envtest.Environment{
