@@ -5,6 +5,8 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -90,12 +92,21 @@ func TestTLSRotation(t *testing.T) {
 		if err := waitForPresentedCert(t.Context(), e.webhook, newCert); err != nil {
 			return err
 		}
+		// The API server keeps its connections to the webhook alive, so
+		// pods created now mostly travel on connections opened before the
+		// swap. A new connection must verify too: check the stored caBundle
+		// against what the webhook presents, as a new connection would.
+		if err := verifyWithStoredCABundle(t.Context(), e); err != nil {
+			return fmt.Errorf("after the swap: %w", err)
+		}
 		step(phaseNewCert, settle)
 		if err := e.release.SetCABundle(t.Context(), newCA); err != nil {
 			return err
 		}
+		// A new caBundle makes the API server open new connections: the pods
+		// created from here on prove the new certificate end to end.
 		step(phaseNewCAOnly, settle)
-		return nil
+		return verifyWithStoredCABundle(t.Context(), e)
 	}
 	rotateErr := rotate()
 	close(stop)
@@ -164,6 +175,31 @@ func createPodsUntil(ctx context.Context, e *env, ns string, phase *atomic.Value
 		out = append(out, c)
 	}
 	return out
+}
+
+// verifyWithStoredCABundle opens a TLS connection to the webhook that
+// trusts only the caBundle of each entry of the stored webhook
+// configuration and checks the name 127.0.0.1, as the API server does.
+func verifyWithStoredCABundle(ctx context.Context, e *env) error {
+	mwc, err := e.release.WebhookConfiguration(ctx)
+	if err != nil {
+		return err
+	}
+	for _, w := range mwc.Webhooks {
+		roots := x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(w.ClientConfig.CABundle) {
+			return fmt.Errorf("webhook %s: the caBundle holds no certificate", w.Name)
+		}
+		d := tls.Dialer{Config: &tls.Config{RootCAs: roots, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}}
+		conn, err := d.DialContext(ctx, "tcp", fmt.Sprintf("127.0.0.1:%d", e.webhook.Port))
+		if err != nil {
+			return fmt.Errorf("webhook %s: a new connection trusting its caBundle fails: %w", w.Name, err)
+		}
+		if err := conn.Close(); err != nil {
+			return fmt.Errorf("webhook %s: close: %w", w.Name, err)
+		}
+	}
+	return nil
 }
 
 // replaceFile writes data next to path and renames it over path, so a
