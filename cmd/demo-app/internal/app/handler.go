@@ -11,7 +11,8 @@ import (
 )
 
 // NewAppHandler returns the app server's handler: the knobs (goroutines,
-// allocations, GC), GET /self and GET /healthz. Every answer is JSON.
+// allocations, GC), GET /self, GET /pauses and GET /healthz. Every answer is
+// JSON.
 func NewAppHandler(p *Parker, a *Allocator, log logr.Logger) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /goroutines", func(w http.ResponseWriter, r *http.Request) {
@@ -68,6 +69,9 @@ func NewAppHandler(p *Parker, a *Allocator, log logr.Logger) http.Handler {
 	})
 	mux.HandleFunc("GET /self", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, ReadSelf())
+	})
+	mux.HandleFunc("GET /pauses", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, ReadPauses())
 	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, map[string]string{"status": "ok"})
