@@ -120,7 +120,7 @@ func Run(ctx context.Context, opts *Options) (err error) {
 Where to look:
   the sidecar's page    %s
   its metrics           %s
-  the API server        KUBECONFIG=%s kubectl get pod -n %s %s -o yaml
+  the API server        KUBECONFIG=%s kubectl get pod -n %s %s -o yaml  (any kubectl)
   the webhook's log     %s
   the sidecar's log     %s`, page, pod.URL(sidecarPort, config.SidecarMetricsPath), cluster.Kubeconfig(), stored.Namespace, stored.Name,
 		webhook.LogPath(), pod.Processes[config.SidecarContainerName].LogPath())
