@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -22,6 +23,7 @@ import (
 	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
+	"github.com/gopherscope/gopherscope/auditor"
 	"github.com/gopherscope/gopherscope/config"
 )
 
@@ -63,6 +65,15 @@ type Options struct {
 	// Registry receives the injections metric; nil means controller-runtime's
 	// registry, served on /metrics with its own webhook latency histograms.
 	Registry prometheus.Registerer
+	// Auditor, when not nil, runs the auditor (package auditor) in this
+	// process with these settings, reporting into Registry.
+	Auditor *auditor.Settings
+	// LeaderElection makes the replicas elect one to run the auditor, with a
+	// Lease named LeaderElectionID in Namespace; every replica serves the
+	// webhook. It needs Auditor and Namespace.
+	LeaderElection bool
+	// LeaderElectionID names the Lease; "" means DefaultLeaderElectionID.
+	LeaderElectionID string
 }
 
 // Run serves the pod injector until ctx ends, then shuts down gracefully.
@@ -70,6 +81,9 @@ type Options struct {
 func Run(ctx context.Context, opts Options) error {
 	log := logf.FromContext(ctx).WithName("gopherscope-webhook")
 	ctx = logf.IntoContext(ctx, log)
+	if opts.LeaderElection && (opts.Auditor == nil || opts.Namespace == "") {
+		return errors.New("leader election elects the auditor's replica: it needs the auditor on and a namespace for its Lease")
+	}
 
 	minor, err := serverMinorVersion(ctx, opts.RestConfig)
 	if err != nil {
@@ -94,13 +108,22 @@ func Run(ctx context.Context, opts Options) error {
 		Port:    opts.Port,
 		TLSOpts: []func(*tls.Config){tlsOptions(certs, opts.EnableHTTP2)},
 	})
+	cacheOptions := cache.Options{DefaultTransform: cache.TransformStripManagedFields()}
+	if opts.Auditor != nil {
+		cacheOptions.ByObject = auditor.CacheByObject()
+	}
 	mgr, err := ctrl.NewManager(opts.RestConfig, ctrl.Options{
 		Logger:                 log,
 		Metrics:                metricsserver.Options{BindAddress: opts.MetricsAddress},
 		HealthProbeBindAddress: opts.HealthAddress,
 		WebhookServer:          server,
-		LeaderElection:         false,
-		Cache:                  cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
+		// Only the auditor is elected; the webhook server, the certificate
+		// and config watchers run on every replica.
+		LeaderElection:                opts.LeaderElection,
+		LeaderElectionID:              cmp.Or(opts.LeaderElectionID, DefaultLeaderElectionID),
+		LeaderElectionNamespace:       opts.Namespace,
+		LeaderElectionReleaseOnCancel: true,
+		Cache:                         cacheOptions,
 	})
 	if err != nil {
 		return fmt.Errorf("create the manager: %w", err)
@@ -161,9 +184,15 @@ func Run(ctx context.Context, opts Options) error {
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
 		return fmt.Errorf("add health check: %w", err)
 	}
+	if opts.Auditor != nil {
+		if err := setupAuditor(mgr, *opts.Auditor, provider, registry, readiness(checks)); err != nil {
+			return err
+		}
+	}
 
 	log.Info("starting", "port", opts.Port, "path", Path, "certDir", opts.CertDir,
-		"metricsAddress", opts.MetricsAddress, "healthAddress", opts.HealthAddress, "http2", opts.EnableHTTP2)
+		"metricsAddress", opts.MetricsAddress, "healthAddress", opts.HealthAddress, "http2", opts.EnableHTTP2,
+		"auditor", opts.Auditor != nil, "leaderElection", opts.LeaderElection)
 	if err := mgr.Start(ctx); err != nil {
 		return fmt.Errorf("run the webhook: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"go.uber.org/zap/zapcore"
 
+	"github.com/gopherscope/gopherscope/auditor"
 	"github.com/gopherscope/gopherscope/version"
 	"github.com/gopherscope/gopherscope/webhook"
 )
@@ -38,6 +39,14 @@ type Options struct {
 	LogLevel string
 	// ShowVersion prints the version and exits.
 	ShowVersion bool
+	// Auditor runs the auditor: pods that should carry the sidecar and do not.
+	Auditor bool
+	// AuditorSettings are the auditor's period and restart settings.
+	AuditorSettings auditor.Settings
+	// LeaderElection elects one replica to run the auditor.
+	LeaderElection bool
+	// LeaderElectionID names the Lease of the election.
+	LeaderElectionID string
 }
 
 // NewOptions returns the defaults; podNamespace is the value of the
@@ -50,6 +59,10 @@ func NewOptions(podNamespace string) *Options {
 		HealthAddress:  ":8081",
 		Namespace:      podNamespace,
 		LogLevel:       "info",
+		// The binary only does what it is told; the chart turns the
+		// auditor on by default.
+		AuditorSettings:  auditor.DefaultSettings(),
+		LeaderElectionID: webhook.DefaultLeaderElectionID,
 	}
 }
 
@@ -64,6 +77,13 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.EnableHTTP2, "enable-http2", o.EnableHTTP2, "allow HTTP/2 on the webhook server (off: HTTP/2 rapid-reset attacks)")
 	fs.StringVar(&o.LogLevel, "log-level", o.LogLevel, "log level: debug, info, warn or error")
 	fs.BoolVar(&o.ShowVersion, "version", o.ShowVersion, "print the version and exit")
+	fs.BoolVar(&o.Auditor, "auditor", o.Auditor, "report pods that should carry the sidecar and do not (needs pods get/list/watch and events create/patch)")
+	fs.DurationVar(&o.AuditorSettings.Period, "auditor-period", o.AuditorSettings.Period, "how often the auditor checks an uninjected pod again; at most one Event per owner per period")
+	fs.BoolVar(&o.AuditorSettings.RolloutRestart, "auditor-restart", o.AuditorSettings.RolloutRestart,
+		"let the auditor restart the Deployment, StatefulSet or DaemonSet of an uninjected pod, while the webhook is ready (needs get/patch on them)")
+	fs.DurationVar(&o.AuditorSettings.RestartCooldown, "auditor-restart-cooldown", o.AuditorSettings.RestartCooldown, "the shortest time between two restarts of one workload")
+	fs.BoolVar(&o.LeaderElection, "leader-elect", o.LeaderElection, "elect one replica to run the auditor, with a Lease in --namespace (the webhook runs on every replica)")
+	fs.StringVar(&o.LeaderElectionID, "leader-election-id", o.LeaderElectionID, "name of the leader election Lease")
 }
 
 // Validate reports every problem with the options at once.
@@ -83,20 +103,56 @@ func (o *Options) Validate() error {
 	if _, err := zapcore.ParseLevel(o.LogLevel); err != nil {
 		errs = append(errs, fmt.Errorf("--log-level: %q is not one of debug, info, warn, error", o.LogLevel))
 	}
+	errs = append(errs, o.validateAuditor()...)
 	return errors.Join(errs...)
+}
+
+// validateAuditor checks the auditor and leader election flags.
+func (o *Options) validateAuditor() []error {
+	var errs []error
+	s := o.AuditorSettings
+	if s.Period < auditor.MinPeriod {
+		errs = append(errs, fmt.Errorf("--auditor-period: %s is shorter than %s", s.Period, auditor.MinPeriod))
+	}
+	if s.RestartCooldown < 0 {
+		errs = append(errs, fmt.Errorf("--auditor-restart-cooldown: %s is negative", s.RestartCooldown))
+	}
+	if s.RolloutRestart && !o.Auditor {
+		errs = append(errs, errors.New("--auditor-restart: needs --auditor"))
+	}
+	if o.LeaderElection {
+		if !o.Auditor {
+			errs = append(errs, errors.New("--leader-elect: only the auditor is elected; it needs --auditor"))
+		}
+		if strings.TrimSpace(o.Namespace) == "" {
+			errs = append(errs, errors.New("--leader-elect: needs --namespace (or $POD_NAMESPACE) for its Lease"))
+		}
+		if strings.TrimSpace(o.LeaderElectionID) == "" {
+			errs = append(errs, errors.New("--leader-election-id: must not be empty"))
+		}
+	}
+	return errs
 }
 
 // webhookOptions is what the library needs from the command line.
 func (o *Options) webhookOptions() webhook.Options {
+	var auditorSettings *auditor.Settings
+	if o.Auditor {
+		s := o.AuditorSettings
+		auditorSettings = &s
+	}
 	return webhook.Options{
-		ConfigPath:     o.ConfigPath,
-		Version:        version.Version,
-		Namespace:      o.Namespace,
-		Port:           o.Port,
-		CertDir:        filepath.Clean(o.CertDir),
-		MetricsAddress: o.MetricsAddress,
-		HealthAddress:  o.HealthAddress,
-		EnableHTTP2:    o.EnableHTTP2,
+		ConfigPath:       o.ConfigPath,
+		Version:          version.Version,
+		Namespace:        o.Namespace,
+		Port:             o.Port,
+		CertDir:          filepath.Clean(o.CertDir),
+		MetricsAddress:   o.MetricsAddress,
+		HealthAddress:    o.HealthAddress,
+		EnableHTTP2:      o.EnableHTTP2,
+		Auditor:          auditorSettings,
+		LeaderElection:   o.LeaderElection,
+		LeaderElectionID: o.LeaderElectionID,
 	}
 }
 

@@ -7,9 +7,11 @@ import (
 	"flag"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/gopherscope/gopherscope/auditor"
 	"github.com/gopherscope/gopherscope/version"
 	"github.com/gopherscope/gopherscope/webhook"
 )
@@ -18,6 +20,7 @@ func TestExecuteParsesOptions(t *testing.T) {
 	defaults := Options{
 		CertDir: "/etc/gopherscope/tls", Port: 9443, MetricsAddress: ":8080", HealthAddress: ":8081",
 		Namespace: "gopherscope-system", LogLevel: "info",
+		AuditorSettings: auditor.Settings{Period: 5 * time.Minute, RestartCooldown: time.Hour}, LeaderElectionID: "gopherscope-auditor",
 	}
 	tests := []struct {
 		name    string
@@ -50,6 +53,22 @@ func TestExecuteParsesOptions(t *testing.T) {
 		{name: "an unknown log level", args: []string{"--log-level=loud"}, wantErr: `--log-level: "loud" is not one of`},
 		{name: "every problem at once", args: []string{"--port=0", "--cert-dir=", "--metrics-address="},
 			wantErr: "--port: 0 is not a port (1-65535)\n--cert-dir: must not be empty\n--metrics-address: must not be empty"},
+		{
+			name: "the chart's auditor flags with two replicas and restarts on", env: "gs",
+			args: []string{"--auditor=true", "--auditor-period=1m", "--auditor-restart=true", "--auditor-restart-cooldown=30m",
+				"--leader-elect=true", "--leader-election-id=gopherscope-auditor-x"},
+			want: func() *Options {
+				o := defaults
+				o.Namespace, o.Auditor, o.LeaderElection, o.LeaderElectionID = "gs", true, true, "gopherscope-auditor-x"
+				o.AuditorSettings = auditor.Settings{Period: time.Minute, RolloutRestart: true, RestartCooldown: 30 * time.Minute}
+				return &o
+			}(),
+		},
+		{name: "an auditor period under a second", args: []string{"--auditor", "--auditor-period=10ms"}, wantErr: "--auditor-period: 10ms is shorter than 1s"},
+		{name: "a negative restart cool-down", args: []string{"--auditor", "--auditor-restart-cooldown=-1s"}, wantErr: "--auditor-restart-cooldown: -1s is negative"},
+		{name: "restarts without the auditor", args: []string{"--auditor-restart"}, wantErr: "--auditor-restart: needs --auditor"},
+		{name: "leader election without the auditor or a namespace", env: "", args: []string{"--leader-elect"},
+			wantErr: "--leader-elect: only the auditor is elected; it needs --auditor\n--leader-elect: needs --namespace"},
 		{name: "an unknown flag", args: []string{"--tls-dir=/x"}, wantErr: "flag provided but not defined: -tls-dir"},
 		{name: "a stray argument", args: []string{"serve"}, wantErr: `unexpected arguments: ["serve"]`},
 	}
@@ -101,10 +120,16 @@ func TestWebhookOptionsCarryTheFlags(t *testing.T) {
 	o.ConfigPath, o.CertDir, o.EnableHTTP2 = "/cfg.yaml", "/tls/", true
 	want := webhook.Options{
 		ConfigPath: "/cfg.yaml", Version: version.Version, Namespace: "gs", Port: 9443, CertDir: "/tls",
-		MetricsAddress: ":8080", HealthAddress: ":8081", EnableHTTP2: true,
+		MetricsAddress: ":8080", HealthAddress: ":8081", EnableHTTP2: true, LeaderElectionID: "gopherscope-auditor",
 	}
 	if diff := cmp.Diff(want, o.webhookOptions()); diff != "" {
 		t.Errorf("webhook options (-want +got):\n%s", diff)
+	}
+	o.Auditor, o.AuditorSettings.RolloutRestart, o.LeaderElection = true, true, true
+	want.Auditor = &auditor.Settings{Period: 5 * time.Minute, RolloutRestart: true, RestartCooldown: time.Hour}
+	want.LeaderElection = true
+	if diff := cmp.Diff(want, o.webhookOptions()); diff != "" {
+		t.Errorf("webhook options with the auditor (-want +got):\n%s", diff)
 	}
 }
 

@@ -1,0 +1,36 @@
+// Package auditor finds pods that should carry the gopherscope sidecar and do
+// not, and reports them. With failurePolicy Ignore a down webhook never blocks
+// the cluster, so pods created while it was down start without the sidecar;
+// pods created before their namespace was labelled are in the same state.
+// The auditor is a controller-runtime reconciler on pods that runs in the
+// webhook binary (flag --auditor), on one replica at a time (leader election).
+//
+// A pod is uninjected when the injector, given the stored pod, its
+// namespace's labels and the current configuration, decides to inject it:
+// the same rules as admission (injector.Inject), so the two never disagree.
+// Terminating pods, finished pods (Succeeded, Failed) and mirror pods are
+// ignored. The auditor cannot tell a pod created while the webhook was down
+// from one created before its namespace opted in: both are reported, since
+// both lack the sidecar the rules now ask for, and both are fixed the same way.
+//
+// Reports:
+//   - the gauge gopherscope_uninjected_pods{namespace}, recomputed on every
+//     change; a namespace that drops to zero loses its series;
+//   - a Warning Event, reason SidecarMissing, on the pod's owner (Pod →
+//     ReplicaSet → Deployment, Job → CronJob, StatefulSet, DaemonSet, or the
+//     pod itself), at most once per owner per Settings.Period;
+//   - optionally (Settings.RolloutRestart, off by default) a rollout restart
+//     of the owning Deployment, StatefulSet or DaemonSet, at most once per
+//     Settings.RestartCooldown and only while the webhook is ready. Nothing is
+//     ever deleted.
+//
+// Memory: the pods are watched cluster-wide as metadata only (no spec, no
+// status on the wire or in memory), trimmed by a cache transform to the
+// handful of keys that select candidates (see TrimPodMetadata): a few hundred
+// bytes per pod, about 5 MB for 10,000 pods. Only candidates (opted in, no
+// gopherscope.io/status annotation, not terminating) are read in full, from
+// the API server, uncached. A watch per opted-in namespace would keep
+// nothing of other namespaces, but namespaces opt in and out at any time and
+// a pod label opts a pod in anywhere, so it would need a cluster-wide watch
+// as well; the trimmed metadata cache is simpler and small enough.
+package auditor

@@ -1,0 +1,51 @@
+package auditor
+
+import (
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/gopherscope/gopherscope/config"
+)
+
+// eventAction is the action of the auditor's Events (events.k8s.io/v1
+// requires one): what the auditor did when it recorded them.
+const eventAction = "Audit"
+
+// recordMissing records a SidecarMissing Warning on the pod's owner, unless
+// the owner got one within the last Settings.Period. The recorder
+// aggregates repeats into a series on the API server.
+func (a *Auditor) recordMissing(owner Owner, pod *corev1.Pod) {
+	now := a.opts.Now()
+	a.mu.Lock()
+	last, seen := a.lastEvent[owner.UID]
+	if seen && now.Sub(last) < a.opts.Settings.Period {
+		a.mu.Unlock()
+		return
+	}
+	a.lastEvent[owner.UID] = now
+	a.mu.Unlock()
+
+	var related runtime.Object
+	var note string
+	if owner.isPod() {
+		note = fmt.Sprintf("The pod should carry the %s container and does not: it was created while the gopherscope webhook "+
+			"was unavailable, or before its namespace opted in. Re-creating the pod injects it.", config.SidecarContainerName)
+	} else {
+		related = podReference(pod)
+		note = fmt.Sprintf("Pods of this %s should carry the %s container and do not (%s among them; the metric %s counts them): "+
+			"they were created while the gopherscope webhook was unavailable, or before their namespace opted in. Re-creating them "+
+			"injects them (kubectl rollout restart, for a Deployment, StatefulSet or DaemonSet).",
+			owner.Kind, config.SidecarContainerName, pod.Name, MetricUninjectedPods)
+	}
+	a.opts.Recorder.Eventf(owner.object(), related, corev1.EventTypeWarning, ReasonSidecarMissing, eventAction, "%s", note)
+}
+
+// podReference is the pod as the related object of an Event.
+func podReference(pod *corev1.Pod) *metav1.PartialObjectMetadata {
+	ref := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Namespace: pod.Namespace, Name: pod.Name, UID: pod.UID}}
+	ref.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Pod"))
+	return ref
+}
