@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Lints the chart (helm lint --strict) and renders it (helm template) with every combination
 # of the values that change its structure: tls.mode x webhook.url set/unset x monitors on/off
-# x replicaCount 1/2 x failurePolicy. Exits non-zero if any combination fails; prints them all.
+# (with the auditor and its restarts; off without the auditor) x replicaCount 1/2 x
+# failurePolicy. Exits non-zero if any combination fails; prints them all.
 # Usage: hack/helm-lint.sh   (HELM=path/to/helm to use another helm binary)
 set -euo pipefail
 
@@ -50,10 +51,12 @@ for mode in cert-manager helm secret; do
           fi
           if [[ $monitors == on ]]; then
             args+=(--set metrics.serviceMonitor.enabled=true --set metrics.podMonitor.enabled=true
-              --set dashboard.enabled=true --set auditor.enabled=true
+              --set dashboard.enabled=true --set auditor.enabled=true --set auditor.rolloutRestart=true
               --set 'topologySpreadConstraints[0].maxSkew=1'
               --set 'topologySpreadConstraints[0].topologyKey=topology.kubernetes.io/zone'
               --set 'topologySpreadConstraints[0].whenUnsatisfiable=ScheduleAnyway')
+          else
+            args+=(--set auditor.enabled=false)
           fi
           check "tls.mode=$mode url=$url monitors=$monitors replicas=$replicas failurePolicy=$policy" "${args[@]}"
         done
@@ -68,6 +71,7 @@ refused=(
   "webhook.failurePolicy=Sometimes"
   "webhook.url=https://127.0.0.1:9443/inject"
   "tls.mode=secret"
+  "auditor.period=0s"
 )
 for set in "${refused[@]}"; do
   runs=$((runs + 1))

@@ -27,6 +27,7 @@ func TestWebhookBinaryAcceptsTheDeploymentsArgs(t *testing.T) {
 	for _, vals := range []map[string]any{
 		nil,
 		values("webhook.logLevel", "debug", "webhook.enableHTTP2", true, "webhook.port", 10443),
+		values("auditor.rolloutRestart", true, "auditor.period", "90s", "auditor.restartCooldown", "2h"),
 	} {
 		d := get[*appsv1.Deployment](t, render(t, vals), fullname)
 		var args []string

@@ -101,6 +101,10 @@ func TestDeploymentRunsTheWebhookAsBriefed(t *testing.T) {
 		"--namespace=$(POD_NAMESPACE)",
 		"--enable-http2=false",
 		"--log-level=info",
+		"--auditor=true",
+		"--auditor-period=5m",
+		"--leader-elect=true",
+		"--leader-election-id=" + fullname + "-auditor",
 	}
 	if diff := cmp.Diff(wantArgs, c.Args); diff != "" {
 		t.Errorf("args (-want +got):\n%s", diff)

@@ -83,6 +83,16 @@ func TestBadValuesFailWithAClearMessage(t *testing.T) {
 			values: values("replicaCount", 2, "podDisruptionBudget.minAvailable", 2),
 			want:   []string{"podDisruptionBudget.minAvailable (2) must be less than replicaCount (2)"},
 		},
+		{
+			name:   "rollout restarts without the auditor are refused",
+			values: values("auditor.enabled", false, "auditor.rolloutRestart", true),
+			want:   []string{"auditor.rolloutRestart needs auditor.enabled"},
+		},
+		{
+			name:   "an auditor period under a second is refused",
+			values: values("auditor.period", "500ms"),
+			want:   []string{"/auditor/period"},
+		},
 	}
 	r := newRenderer(t)
 	for _, tc := range tests {

@@ -11,20 +11,36 @@ import (
 
 func TestRBACIsLeastPrivilege(t *testing.T) {
 	namespaces := rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "list", "watch"}}
+	auditor := []rbacv1.PolicyRule{
+		namespaces,
+		{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "list", "watch"}},
+		{APIGroups: []string{"", "events.k8s.io"}, Resources: []string{"events"}, Verbs: []string{"create", "patch"}},
+		{APIGroups: []string{"apps"}, Resources: []string{"replicasets"}, Verbs: []string{"get"}},
+		{APIGroups: []string{"batch"}, Resources: []string{"jobs"}, Verbs: []string{"get"}},
+	}
+	lease := []rbacv1.PolicyRule{
+		{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, Verbs: []string{"create"}},
+		{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, ResourceNames: []string{fullname + "-auditor"}, Verbs: []string{"get", "update"}},
+	}
 	tests := []struct {
 		name      string
 		values    map[string]any
 		wantRules []rbacv1.PolicyRule
+		// wantLease is the rules of the leader election Role, nil for none.
+		wantLease []rbacv1.PolicyRule
 	}{
-		{name: "the webhook only reads namespaces", values: nil, wantRules: []rbacv1.PolicyRule{namespaces}},
+		{name: "without the auditor the webhook only reads namespaces", values: values("auditor.enabled", false), wantRules: []rbacv1.PolicyRule{namespaces}},
 		{
-			name:   "the auditor hook adds reading pods and recording events",
-			values: values("auditor.enabled", true),
-			wantRules: []rbacv1.PolicyRule{
-				namespaces,
-				{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "list", "watch"}},
-				{APIGroups: []string{"", "events.k8s.io"}, Resources: []string{"events"}, Verbs: []string{"create", "patch"}},
-			},
+			name: "the auditor (on by default) reads pods and their owners, records events, and two replicas elect it with a Lease",
+			values: nil, wantRules: auditor, wantLease: lease,
+		},
+		{name: "a single replica runs the auditor without an election", values: values("replicaCount", 1), wantRules: auditor},
+		{
+			name:   "rollout restarts add reading and patching the workloads",
+			values: values("auditor.rolloutRestart", true),
+			wantRules: append(append([]rbacv1.PolicyRule(nil), auditor...),
+				rbacv1.PolicyRule{APIGroups: []string{"apps"}, Resources: []string{"deployments", "statefulsets", "daemonsets"}, Verbs: []string{"get", "patch"}}),
+			wantLease: lease,
 		},
 	}
 	for _, tc := range tests {
@@ -43,8 +59,28 @@ func TestRBACIsLeastPrivilege(t *testing.T) {
 			if diff := cmp.Diff(wantSubjects, binding.Subjects); diff != "" {
 				t.Errorf("subjects (-want +got):\n%s", diff)
 			}
-			if n := len(chart.All[*rbacv1.Role](m)) + len(chart.All[*rbacv1.RoleBinding](m)); n != 0 {
-				t.Errorf("the chart renders %d namespaced Roles or RoleBindings, want none", n)
+			roles, bindings := chart.All[*rbacv1.Role](m), chart.All[*rbacv1.RoleBinding](m)
+			if tc.wantLease == nil {
+				if n := len(roles) + len(bindings); n != 0 {
+					t.Errorf("the chart renders %d namespaced Roles or RoleBindings, want none", n)
+				}
+				return
+			}
+			name := fullname + "-leader-election"
+			if len(roles) != 1 || len(bindings) != 1 {
+				t.Fatalf("the chart renders %d Roles and %d RoleBindings, want the leader election's one of each", len(roles), len(bindings))
+			}
+			if roles[0].Name != name || roles[0].Namespace != namespace {
+				t.Errorf("Role %s/%s, want %s/%s", roles[0].Namespace, roles[0].Name, namespace, name)
+			}
+			if diff := cmp.Diff(tc.wantLease, roles[0].Rules); diff != "" {
+				t.Errorf("leader election Role rules (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: name}, bindings[0].RoleRef); diff != "" {
+				t.Errorf("RoleBinding roleRef (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(wantSubjects, bindings[0].Subjects); diff != "" {
+				t.Errorf("RoleBinding subjects (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -126,7 +126,25 @@ cannot say).
 {{- fail (printf "webhook.url host %q must be listed in tls.ipAddresses or tls.dnsNames so that the serving certificate names it" $host) }}
 {{- end }}
 {{- end }}
+{{- if and .Values.auditor.rolloutRestart (not .Values.auditor.enabled) }}
+{{- fail "auditor.rolloutRestart needs auditor.enabled: the auditor is what restarts workloads" }}
+{{- end }}
 {{- if and .Values.podDisruptionBudget.enabled (gt (int .Values.replicaCount) 1) (ge (int .Values.podDisruptionBudget.minAvailable) (int .Values.replicaCount)) }}
 {{- fail (printf "podDisruptionBudget.minAvailable (%d) must be less than replicaCount (%d), or no node could ever be drained" (int .Values.podDisruptionBudget.minAvailable) (int .Values.replicaCount)) }}
 {{- end }}
+{{- end }}
+
+{{/*
+The Lease the webhook replicas elect the auditor's replica with (auditor.enabled, more than one
+replica).
+*/}}
+{{- define "gopherscope.leaseName" -}}
+{{- printf "%s-auditor" (include "gopherscope.fullname" .) }}
+{{- end }}
+
+{{/*
+Whether the replicas elect one to run the auditor.
+*/}}
+{{- define "gopherscope.leaderElection" -}}
+{{- if and .Values.auditor.enabled (gt (int .Values.replicaCount) 1) }}true{{ end }}
 {{- end }}
