@@ -3,6 +3,7 @@ package webhook
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -67,6 +68,14 @@ func (h *PodInjector) Handle(ctx context.Context, req admission.Request) (resp a
 
 // handle decides on one request.
 func (h *PodInjector) handle(ctx context.Context, req admission.Request) (admission.Response, outcome) {
+	if req.UID == "" || req.Operation == "" {
+		// The API server gives every request a uid and an operation. A body
+		// that decoded to an empty request (null, YAML, a Pod, a review of
+		// another version) was not sent by one: say so, not "admitted".
+		err := errors.New("the AdmissionReview carries no request (no uid or operation): it was not sent by an API server")
+		return admission.Errored(http.StatusBadRequest, fmt.Errorf("gopherscope: %w", err)),
+			outcome{result: ResultError, reason: ReasonMalformed, pod: req.Name, err: err}
+	}
 	if req.Operation != admissionv1.Create {
 		return admission.Allowed(fmt.Sprintf("gopherscope injects pods at CREATE only; %s is admitted unchanged", req.Operation)),
 			outcome{result: ResultSkip, reason: ReasonNotCreate, pod: req.Name}
