@@ -80,8 +80,10 @@ func validPort(p int32) bool { return p >= 1 && p <= 65535 }
 const maxPathLen = 256
 
 // ValidatePath checks a URL path of the app's debug server: absolute, short,
-// printable ASCII, without a query, fragment, whitespace or "..". Annotation
-// values go through it before they reach the sidecar's arguments.
+// printable ASCII, without a query, fragment, whitespace, ".." or "$".
+// Annotation values go through it before they reach the sidecar's arguments,
+// where the kubelet would expand a $(VAR) reference into something else than
+// the value checked here.
 func ValidatePath(p string) error {
 	switch problem := PathProblem(p); {
 	case problem == "":
@@ -109,6 +111,8 @@ func PathProblem(p string) string {
 		return "must not contain a query or fragment"
 	case strings.Contains(p, ".."):
 		return "must not contain .."
+	case strings.Contains(p, "$"):
+		return "must not contain $ (Kubernetes expands $(VAR) in container arguments)"
 	}
 	for _, r := range p {
 		if r <= ' ' || r > '~' {
