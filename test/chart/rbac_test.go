@@ -31,7 +31,7 @@ func TestRBACIsLeastPrivilege(t *testing.T) {
 	}{
 		{name: "without the auditor the webhook only reads namespaces", values: values("auditor.enabled", false), wantRules: []rbacv1.PolicyRule{namespaces}},
 		{
-			name: "the auditor (on by default) reads pods and their owners, records events, and two replicas elect it with a Lease",
+			name:   "the auditor (on by default) reads pods and their owners, records events, and two replicas elect it with a Lease",
 			values: nil, wantRules: auditor, wantLease: lease,
 		},
 		{name: "a single replica runs the auditor without an election", values: values("replicaCount", 1), wantRules: auditor},
