@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# make bench: the Go benchmarks of the webhook's handler and the sidecar's
+# /metrics, then hack/benchreport, which measures the real binaries (webhook
+# over TLS against the local control plane, sidecar next to the demo app),
+# prints every figure with its floor and target and exits 1 on a miss.
+# Results go to $BENCH_OUT (default bin/bench): gobench.txt and results.md.
+# Extra arguments are passed to benchreport (see `go run ./hack/benchreport -h`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${BENCH_OUT:-bin/bench}
+benchtime=${BENCHTIME:-2s}
+count=${BENCHCOUNT:-3}
+mkdir -p "$out"
+start=$(date +%s)
+echo "bench: Go benchmarks (-benchtime $benchtime -count $count)"
+go test -run '^$' -bench '^BenchmarkAdmissionReview$' -benchmem -benchtime "$benchtime" -count "$count" ./webhook | tee "$out/gobench.txt"
+go test -run '^$' -bench '^BenchmarkMetricsRender$' -benchmem -benchtime "$benchtime" -count "$count" ./sidecar | tee -a "$out/gobench.txt"
+status=0
+go run ./hack/benchreport --gobench "$out/gobench.txt" --markdown "$out/results.md" "$@" || status=$?
+echo "bench: done in $(( $(date +%s) - start ))s"
+exit "$status"

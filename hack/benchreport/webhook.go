@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gopherscope/gopherscope/hack/loadgen"
+	"github.com/gopherscope/gopherscope/hack/loadgen/rig"
+)
+
+// Targets of issue 5 for the webhook.
+const (
+	typicalTarget    = 100 * time.Microsecond
+	largeTarget      = 25 * time.Millisecond
+	throughputTarget = 0.70
+	p99Target        = 5 * time.Millisecond
+	warmupDuration   = 3 * time.Second
+)
+
+// handlerRows adds the Go benchmark figures of the webhook's handler.
+func handlerRows(t *table, benches map[string]goBench) error {
+	for _, p := range []struct {
+		name, label string
+		target      time.Duration
+	}{
+		{"typical", "typical pod (2 containers, 20 env vars)", typicalTarget},
+		{"large", "large pod (20 containers, 2,000 env vars, 1 MiB)", largeTarget},
+		{"injected", "already-injected pod (no patch)", 0},
+	} {
+		inject, ok := benches["BenchmarkAdmissionReview/inject/"+p.name]
+		floor, fok := benches["BenchmarkAdmissionReview/floor/"+p.name]
+		if !ok || !fok {
+			return fmt.Errorf("the Go benchmark output has no BenchmarkAdmissionReview/{inject,floor}/%s", p.name)
+		}
+		r := row{
+			group: "webhook handler", figure: p.label + ", per AdmissionReview",
+			value: fmt.Sprintf("%s, %.0f allocs", formatNs(inject.NsPerOp), inject.AllocsPerOp),
+			floor: fmt.Sprintf("%s, %.0f allocs", formatNs(floor.NsPerOp), floor.AllocsPerOp),
+			ratio: ratio(inject.NsPerOp, floor.NsPerOp), target: "—",
+		}
+		if p.target > 0 {
+			r.target = "≤ " + formatNs(float64(p.target))
+			r.verdict = judge(inject.NsPerOp <= float64(p.target))
+		}
+		t.add(r)
+	}
+	return nil
+}
+
+// benchWebhook measures bin/webhook over TLS: closed-loop throughput and
+// latency, then latency at a fixed rate, each against the floor.
+func benchWebhook(ctx context.Context, opts *options, workDir string, t *table, logf func(string, ...any)) (err error) {
+	w, err := rig.StartWebhook(ctx, rig.WebhookOptions{RepoRoot: opts.RepoRoot, WorkDir: workDir, Logf: logf})
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, w.Stop()) }()
+	inject, err := loadgen.Requests("typical pod, opted in", loadgen.TypicalPod(rig.NamespaceInject), true)
+	if err != nil {
+		return err
+	}
+	floor, err := loadgen.Requests("typical pod, opted out", loadgen.TypicalPod(rig.NamespaceFloor), false)
+	if err != nil {
+		return err
+	}
+	monitor, err := rig.StartMonitor(w.Pid(), time.Second)
+	if err != nil {
+		return err
+	}
+	load := func(name string, reqs []loadgen.Request, rate float64, d time.Duration) (*loadgen.Result, error) {
+		res, err := loadgen.Run(ctx, loadgen.Options{Target: w.Target(), Requests: reqs, Connections: opts.Connections, Rate: rate, Duration: d})
+		if err == nil {
+			logf("webhook, %s: %s", name, res)
+		}
+		return res, err
+	}
+	runs := []struct {
+		name string
+		reqs []loadgen.Request
+		rate float64
+		d    time.Duration
+	}{
+		{"warm-up, injection", inject, 0, warmupDuration},
+		{"warm-up, floor", floor, 0, warmupDuration},
+		{"floor, closed loop", floor, 0, opts.LoadDuration},
+		{"injection, closed loop", inject, 0, opts.LoadDuration},
+		{fmt.Sprintf("injection at %g/s", opts.Rate), inject, opts.Rate, opts.LoadDuration},
+		{fmt.Sprintf("floor at %g/s", opts.Rate), floor, opts.Rate, opts.LoadDuration},
+	}
+	results := make([]*loadgen.Result, len(runs))
+	for i, r := range runs {
+		if results[i], err = load(r.name, r.reqs, r.rate, r.d); err != nil {
+			return err
+		}
+	}
+	readings, err := monitor.Stop()
+	if err != nil {
+		return err
+	}
+	webhookRows(t, opts, results[2], results[3], results[5], results[4], rig.Summarize(readings))
+	return nil
+}
+
+// webhookRows adds the end-to-end figures.
+func webhookRows(t *table, opts *options, floorClosed, injectClosed, floorRate, injectRate *loadgen.Result, mem rig.Span) {
+	const group = "webhook over TLS"
+	tp := injectClosed.Throughput() / floorClosed.Throughput()
+	t.add(row{group: group, figure: fmt.Sprintf("throughput, closed loop, %d connections", opts.Connections),
+		value: fmt.Sprintf("%.0f/s", injectClosed.Throughput()), floor: fmt.Sprintf("%.0f/s", floorClosed.Throughput()),
+		ratio: fmt.Sprintf("%.0f%%", 100*tp), target: fmt.Sprintf("≥ %.0f%% of floor", 100*throughputTarget), verdict: judge(tp >= throughputTarget)})
+	t.add(row{group: group, figure: "latency p50 / p99 / p99.9, closed loop",
+		value: quantiles(injectClosed), floor: quantiles(floorClosed), ratio: ratio(float64(injectClosed.Quantile(0.99)), float64(floorClosed.Quantile(0.99))), target: "—"})
+	p99 := injectRate.Quantile(0.99)
+	t.add(row{group: group, figure: fmt.Sprintf("latency p50 / p99 / p99.9 at %g/s (open loop)", opts.Rate),
+		value: quantiles(injectRate), floor: quantiles(floorRate), ratio: ratio(float64(p99), float64(floorRate.Quantile(0.99))),
+		target: "p99 ≤ " + loadgen.FormatDuration(p99Target), verdict: judge(p99 <= p99Target)})
+	errs := 0
+	for _, r := range []*loadgen.Result{floorClosed, injectClosed, floorRate, injectRate} {
+		errs += r.ErrorCount()
+	}
+	t.add(row{group: group, figure: "wrong or failed answers, all runs", value: fmt.Sprint(errs), target: "0", verdict: judge(errs == 0)})
+	t.add(row{group: group, figure: "webhook RSS start / peak / end", value: fmt.Sprintf("%s / %s / %s", rig.MiB(mem.StartRSS), rig.MiB(mem.PeakRSS), rig.MiB(mem.EndRSS)), target: "—"})
+}
+
+// quantiles prints p50 / p99 / p99.9.
+func quantiles(r *loadgen.Result) string {
+	return fmt.Sprintf("%s / %s / %s", loadgen.FormatDuration(r.Quantile(0.5)), loadgen.FormatDuration(r.Quantile(0.99)), loadgen.FormatDuration(r.Quantile(0.999)))
+}

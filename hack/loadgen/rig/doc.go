@@ -1,0 +1,7 @@
+// Package rig sets up what `make bench` and `make soak` measure: the local
+// control plane (test/localcluster) with an opted-in and an opted-out
+// namespace, bin/webhook serving a certificate from a CA of our own (so
+// rotation can be driven from here), the demo app and bin/sidecar as local
+// processes, and /proc readings of their memory and CPU. It is benchmark
+// support, not part of the product.
+package rig
