@@ -49,11 +49,13 @@ type ExpvarData struct {
 
 // ParseExpvar decodes expvar's JSON. Only "memstats" and "cmdline" are kept;
 // everything else the app publishes is skipped. A body without memstats is
-// an error.
+// an error. The command line is only hashed, never kept (it may hold
+// secrets); one of an unexpected type is hashed as it was written rather
+// than failing the whole body.
 func ParseExpvar(body []byte) (*ExpvarData, error) {
 	var doc struct {
-		Cmdline  []string  `json:"cmdline"`
-		MemStats *MemStats `json:"memstats"`
+		Cmdline  json.RawMessage `json:"cmdline"`
+		MemStats *MemStats       `json:"memstats"`
 	}
 	if err := json.Unmarshal(body, &doc); err != nil {
 		return nil, fmt.Errorf("decode expvar JSON: %w", err)
@@ -62,9 +64,13 @@ func ParseExpvar(body []byte) (*ExpvarData, error) {
 		return nil, errors.New("decode expvar JSON: no memstats")
 	}
 	out := &ExpvarData{MemStats: *doc.MemStats}
-	if doc.Cmdline != nil {
+	if len(doc.Cmdline) > 0 && string(doc.Cmdline) != "null" {
 		h := fnv.New64a()
-		for _, arg := range doc.Cmdline {
+		var args []string
+		if err := json.Unmarshal(doc.Cmdline, &args); err != nil {
+			args = []string{string(doc.Cmdline)}
+		}
+		for _, arg := range args {
 			_, _ = h.Write([]byte(arg))
 			_, _ = h.Write([]byte{0})
 		}
