@@ -28,9 +28,9 @@ func patchResponse(raw []byte, original, injected *corev1.Pod) (admission.Respon
 	if err != nil {
 		return admission.Response{}, fmt.Errorf("encode the injected pod: %w", err)
 	}
-	resp := admission.PatchResponseFromRaw(raw, injectedJSON)
-	if !resp.Allowed {
-		return admission.Response{}, fmt.Errorf("diff the injected pod: %s", resp.Result.Message)
+	resp, err := patchResponseFromRaw(raw, injectedJSON)
+	if err != nil {
+		return admission.Response{}, fmt.Errorf("diff the injected pod: %w", err)
 	}
 	sortOperations(resp.Patches)
 	originalJSON, err := json.Marshal(original)
@@ -42,7 +42,7 @@ func patchResponse(raw []byte, original, injected *corev1.Pod) (admission.Respon
 		// types, so there is nothing to filter.
 		return resp, nil
 	}
-	roundTrip, err := jsonpatch.CreatePatch(raw, originalJSON)
+	roundTrip, err := jsonpatch.CreatePatch(pruneEqualMembers(raw, originalJSON))
 	if err != nil {
 		return admission.Response{}, fmt.Errorf("diff the decoded pod: %w", err)
 	}
