@@ -40,5 +40,8 @@
 // The namespaces' labels come from the cache the webhook already keeps for
 // admission (namespace metadata), so the auditor adds no watch of its own
 // there. Only the elected replica runs the auditor and reports the gauge;
-// Prometheus sees one series per namespace across the replicas.
+// Prometheus sees one series per namespace across the replicas. As with every
+// controller-runtime manager, a replica that loses the Lease (the API server
+// unreachable for longer than the 10 s renew deadline) exits and is restarted
+// by the kubelet; the other replicas go on serving admission meanwhile.
 package auditor
