@@ -138,7 +138,7 @@ func restrictedGoPod(ns, name string) *corev1.Pod {
 func testWebhookProtocols(t *testing.T, e *env) {
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(e.webhook.Port))
 	dial := func(cfg *tls.Config) (tls.ConnectionState, error) {
-		cfg.InsecureSkipVerify = true //nolint:gosec // the handshake is what is tested
+		cfg.InsecureSkipVerify = true
 		d := tls.Dialer{NetDialer: &net.Dialer{Timeout: 5 * time.Second}, Config: cfg}
 		conn, err := d.DialContext(t.Context(), "tcp", addr)
 		if err != nil {
@@ -150,7 +150,7 @@ func testWebhookProtocols(t *testing.T, e *env) {
 	// The client must allow the old versions explicitly: Go's client
 	// refuses them by default, which would make the test pass by itself.
 	for _, v := range []uint16{tls.VersionTLS10, tls.VersionTLS11} {
-		_, err := dial(&tls.Config{MinVersion: v, MaxVersion: v}) //nolint:gosec // an old client on purpose
+		_, err := dial(&tls.Config{MinVersion: v, MaxVersion: v})
 		if err == nil || !strings.Contains(err.Error(), "remote error: tls: protocol version not supported") {
 			t.Errorf("%s: handshake error = %v, want the server's protocol version alert", tls.VersionName(v), err)
 		}
@@ -166,7 +166,7 @@ func testWebhookProtocols(t *testing.T, e *env) {
 		}
 	}
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
-		ForceAttemptHTTP2: true, TLSClientConfig: &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}, //nolint:gosec // protocol test
+		ForceAttemptHTTP2: true, TLSClientConfig: &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12},
 	}}
 	resp, err := client.Get("https://" + addr + "/inject")
 	if err != nil {
@@ -188,7 +188,7 @@ func probe(ctx context.Context, port int, useTLS bool, path string) (int, error)
 	if err != nil {
 		return 0, err
 	}
-	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}}} //nolint:gosec // local probe
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}}}
 	resp, err := client.Do(req)
 	if err != nil {
 		return 0, err
