@@ -39,6 +39,7 @@ func run() int {
 		fmt.Println(version.Version)
 		return 0
 	}
+	limitProcs(os.Getenv)
 	opts.Sidecar.PodName, opts.Sidecar.PodNamespace = os.Getenv(envPodName), os.Getenv(envPodNamespace)
 	opts.Sidecar.UserAgent = "gopherscope-sidecar/" + version.Version
 	if err := opts.Validate(); err != nil {
