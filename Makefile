@@ -71,7 +71,7 @@ demo: build tools controlplane ## The whole product end to end on the embedded l
 	go run ./test/demo
 
 .PHONY: bench
-bench: build ## Benchmarks against their floors; prints a table.
+bench: build controlplane ## Benchmarks against their floors (webhook on the local control plane, sidecar on the demo app); prints a table.
 	hack/bench.sh
 
 .PHONY: soak

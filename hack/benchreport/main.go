@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -28,6 +29,11 @@ type options struct {
 	SoakDuration time.Duration
 	ScrapersTime time.Duration
 	FloorTime    time.Duration
+	SampleOnly   time.Duration
+	SidecarEnv   string
+	FetchFloor   string
+	FetchEvery   time.Duration
+	Parts        string
 }
 
 func (o *options) AddFlags(fs *flag.FlagSet) {
@@ -43,6 +49,11 @@ func (o *options) AddFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.SoakDuration, "sidecar-duration", 60*time.Second, "length of the sidecar's steady-state window (one scraper)")
 	fs.DurationVar(&o.ScrapersTime, "scrapers-duration", 40*time.Second, "length of the sidecar window with 10 scrapers")
 	fs.DurationVar(&o.FloorTime, "floor-duration", 40*time.Second, "length of the client_golang self-scrape window")
+	fs.DurationVar(&o.SampleOnly, "sample-only-duration", 30*time.Second, "length of the sidecar window without scrapers")
+	fs.StringVar(&o.Parts, "parts", "webhook,sidecar", "what to measure live, comma-separated: webhook, sidecar (the Go benchmarks are always reported)")
+	fs.StringVar(&o.SidecarEnv, "sidecar-env", "", "comma-separated KEY=VALUE environment of the sidecar (e.g. GOMAXPROCS=1)")
+	fs.StringVar(&o.FetchFloor, fetchFloorFlag, "", "internal: run as the sidecar's CPU floor, fetching these comma-separated URLs")
+	fs.DurationVar(&o.FetchEvery, "fetch-interval", time.Second, "internal: the floor's fetch interval")
 }
 
 func (o *options) Validate() error {
@@ -53,7 +64,7 @@ func (o *options) Validate() error {
 	if o.Connections < 1 || o.Rate <= 0 {
 		errs = append(errs, fmt.Errorf("--connections %d and --rate %g must be positive", o.Connections, o.Rate))
 	}
-	for _, d := range []time.Duration{o.LoadDuration, o.SoakDuration, o.ScrapersTime, o.FloorTime} {
+	for _, d := range []time.Duration{o.LoadDuration, o.SoakDuration, o.ScrapersTime, o.FloorTime, o.SampleOnly} {
 		if d < 5*time.Second {
 			errs = append(errs, fmt.Errorf("durations must be at least 5s, got %s", d))
 		}
@@ -70,6 +81,15 @@ func main() {
 			return
 		}
 		os.Exit(2)
+	}
+	if opts.FetchFloor != "" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		if err := runFetchFloor(ctx, strings.Split(opts.FetchFloor, ","), opts.FetchEvery); err != nil {
+			fmt.Fprintln(os.Stderr, "benchreport:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	if err := opts.Validate(); err != nil {
 		fmt.Fprintln(os.Stderr, "benchreport:", err)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -45,11 +46,16 @@ func run(ctx context.Context, opts *options, out io.Writer) (err error) {
 	if err := handlerRows(t, benches); err != nil {
 		return err
 	}
-	if err := benchWebhook(ctx, opts, filepath.Join(workDir, "webhook"), t, logf); err != nil {
-		return err
+	parts := strings.Split(opts.Parts, ",")
+	if slices.Contains(parts, "webhook") {
+		if err := benchWebhook(ctx, opts, filepath.Join(workDir, "webhook"), t, logf); err != nil {
+			return err
+		}
 	}
-	if err := benchSidecar(ctx, opts, filepath.Join(workDir, "sidecar"), benches, t, logf); err != nil {
-		return err
+	if slices.Contains(parts, "sidecar") {
+		if err := benchSidecar(ctx, opts, filepath.Join(workDir, "sidecar"), benches, t, logf); err != nil {
+			return err
+		}
 	}
 
 	header := machine()

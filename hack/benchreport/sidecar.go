@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,62 +56,98 @@ func benchSidecar(ctx context.Context, opts *options, workDir string, benches ma
 		t.add(row{group: "sidecar", figure: "/metrics render, per scrape (Go benchmark)",
 			value: fmt.Sprintf("%s, %.0f allocs", formatNs(b.NsPerOp), b.AllocsPerOp), target: "—"})
 	}
-	one, ten, err := measureSidecar(ctx, opts, workDir, logf)
+	sidecar, err := measureSidecar(ctx, opts, workDir, logf)
 	if err != nil {
 		return err
 	}
-	floor, err := measureClientGolang(ctx, opts, workDir, logf)
+	floor, fetch, err := measureFloors(ctx, opts, workDir, logf)
 	if err != nil {
 		return err
 	}
-	sidecarRows(t, opts, one, ten, floor)
+	sidecarRows(t, opts, sidecar, floor, fetch)
 	return nil
 }
 
-// measureSidecar runs the sidecar next to the demo app (expvar and pprof)
-// with one scraper, then with manyScrapers.
-func measureSidecar(ctx context.Context, opts *options, workDir string, logf func(string, ...any)) (one, many window, err error) {
-	app, err := rig.StartDemoApp(ctx, opts.RepoRoot, workDir, "expvar")
-	if err != nil {
-		return one, many, err
-	}
-	defer func() { err = errors.Join(err, app.Stop()) }()
-	sc, err := rig.StartSidecar(ctx, opts.RepoRoot, workDir, app, sampleInterval)
-	if err != nil {
-		return one, many, err
-	}
-	defer func() { err = errors.Join(err, sc.Stop()) }()
-	logf("sidecar sampling the demo app every %s (pid %d); warming up %s", sampleInterval, sc.Pid(), sidecarWarmup)
-	time.Sleep(sidecarWarmup)
-	if one, err = measure(ctx, app, sc, sc.URL+"/metrics", 1, opts.SoakDuration); err != nil {
-		return one, many, err
-	}
-	logf("sidecar, 1 scraper: %s", one)
-	if many, err = measure(ctx, app, sc, sc.URL+"/metrics", manyScrapers, opts.ScrapersTime); err != nil {
-		return one, many, err
-	}
-	logf("sidecar, %d scrapers: %s", manyScrapers, many)
-	return one, many, nil
+// sidecarWindows are the sidecar's measurement windows: without scrapers,
+// with one, with manyScrapers.
+type sidecarWindows struct {
+	none, one, many window
 }
 
-// measureClientGolang scrapes the demo app's own client_golang /metrics
-// once per interval: the comparison for the sidecar's cost to the app.
-func measureClientGolang(ctx context.Context, opts *options, workDir string, logf func(string, ...any)) (w window, err error) {
-	app, err := rig.StartDemoApp(ctx, opts.RepoRoot, workDir, "prometheus")
+// measureSidecar runs the sidecar next to the demo app (expvar and pprof)
+// without scrapers, with one, then with manyScrapers.
+func measureSidecar(ctx context.Context, opts *options, workDir string, logf func(string, ...any)) (w sidecarWindows, err error) {
+	app, err := rig.StartDemoApp(ctx, opts.RepoRoot, workDir, "expvar")
 	if err != nil {
 		return w, err
+	}
+	defer func() { err = errors.Join(err, app.Stop()) }()
+	env := sidecarEnv(opts)
+	sc, err := rig.StartSidecar(ctx, opts.RepoRoot, workDir, app, sampleInterval, env)
+	if err != nil {
+		return w, err
+	}
+	defer func() { err = errors.Join(err, sc.Stop()) }()
+	logf("sidecar sampling the demo app every %s (pid %d, env %q); warming up %s", sampleInterval, sc.Pid(), env, sidecarWarmup)
+	time.Sleep(sidecarWarmup)
+	for _, m := range []struct {
+		into     *window
+		scrapers int
+		d        time.Duration
+	}{{&w.none, 0, opts.SampleOnly}, {&w.one, 1, opts.SoakDuration}, {&w.many, manyScrapers, opts.ScrapersTime}} {
+		if *m.into, err = measure(ctx, app, sc, sc.URL+"/metrics", m.scrapers, m.d); err != nil {
+			return w, err
+		}
+		logf("sidecar, %d scrapers: %s", m.scrapers, *m.into)
+	}
+	return w, nil
+}
+
+// sidecarEnv is --sidecar-env as a list.
+func sidecarEnv(opts *options) []string {
+	if opts.SidecarEnv == "" {
+		return nil
+	}
+	return strings.Split(opts.SidecarEnv, ",")
+}
+
+// measureFloors measures the sidecar's floors together: the demo app's
+// own client_golang /metrics scraped once per interval (the app's
+// stop-the-world floor), and, next to another demo app, a process that
+// only fetches expvar and the pprof index once per interval (the CPU floor).
+func measureFloors(ctx context.Context, opts *options, workDir string, logf func(string, ...any)) (w window, fetch rig.Span, err error) {
+	app, err := rig.StartDemoApp(ctx, opts.RepoRoot, workDir, "prometheus")
+	if err != nil {
+		return w, fetch, err
 	}
 	defer func() { err = errors.Join(err, app.Stop()) }()
 	url := "http://127.0.0.1:" + strconv.Itoa(app.DebugPort) + "/metrics"
 	if _, err := rig.Scrape(ctx, http.DefaultClient, url); err != nil {
-		return w, err
+		return w, fetch, err
 	}
+	other, err := rig.StartDemoApp(ctx, opts.RepoRoot, workDir, "expvar")
+	if err != nil {
+		return w, fetch, err
+	}
+	defer func() { err = errors.Join(err, other.Stop()) }()
+	fetcher, err := startFetchFloor(other, workDir, sidecarEnv(opts))
+	if err != nil {
+		return w, fetch, err
+	}
+	defer func() { err = errors.Join(err, fetcher.Stop()) }()
 	time.Sleep(sidecarWarmup)
-	if w, err = measure(ctx, app, nil, url, 1, opts.FloorTime); err != nil {
-		return w, err
+	monitor, err := rig.StartMonitor(fetcher.Pid(), time.Second)
+	if err != nil {
+		return w, fetch, err
 	}
-	logf("client_golang scraped directly: %s", w)
-	return w, nil
+	w, err = measure(ctx, app, nil, url, 1, opts.FloorTime)
+	readings, merr := monitor.Stop()
+	if err = errors.Join(err, merr); err != nil {
+		return w, fetch, err
+	}
+	fetch = rig.Summarize(readings)
+	logf("client_golang scraped directly: %s; fetch floor: CPU %s in %s, RSS %s", w, fetch.CPU, fetch.Elapsed.Round(time.Millisecond), rig.MiB(fetch.PeakRSS))
+	return w, fetch, nil
 }
 
 // measure scrapes url with n scrapers, each once per sampleInterval, for
@@ -155,6 +192,7 @@ func measure(ctx context.Context, app *rig.DemoApp, sc *rig.Sidecar, url string,
 			}
 		})
 	}
+	<-sctx.Done()
 	wg.Wait()
 	stop()
 	end := time.Now()

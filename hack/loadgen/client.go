@@ -14,8 +14,6 @@ import (
 	"slices"
 	"sync"
 	"time"
-
-	admissionv1 "k8s.io/api/admission/v1"
 )
 
 // DefaultTimeout bounds one request: the chart's timeoutSeconds, after which
@@ -109,7 +107,7 @@ func (c *Client) Close() { c.http.CloseIdleConnections() }
 // Send posts r and checks the answer; with closeAfter the connection is
 // closed after the answer, so the next request dials (and shakes hands)
 // again. A wrong answer is a *SendError.
-func (c *Client) Send(ctx context.Context, r Request, closeAfter bool) (*admissionv1.AdmissionResponse, error) {
+func (c *Client) Send(ctx context.Context, r Request, closeAfter bool) (*Answer, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.target.URL, bytes.NewReader(r.Body))
 	if err != nil {
 		return nil, &SendError{Kind: ErrTransport, Err: fmt.Errorf("build request: %w", err)}
@@ -132,29 +130,73 @@ func (c *Client) Send(ctx context.Context, r Request, closeAfter bool) (*admissi
 	return CheckAnswer(r, body)
 }
 
+// Answer is what the load generator reads of an AdmissionReview answer.
+type Answer struct {
+	// UID is the uid the answer is about.
+	UID string
+	// Allowed says whether the pod is admitted.
+	Allowed bool
+	// Message is the status message, if any.
+	Message string
+	// patch is the JSON patch as sent: a base64 JSON string, or absent.
+	patch json.RawMessage
+}
+
+// HasPatch reports whether the answer carries a patch.
+func (a *Answer) HasPatch() bool {
+	p := string(a.patch)
+	return p != "" && p != "null" && p != `""`
+}
+
+// Patch decodes the answer's JSON patch (nil without one).
+func (a *Answer) Patch() ([]byte, error) {
+	if !a.HasPatch() {
+		return nil, nil
+	}
+	var patch []byte
+	if err := json.Unmarshal(a.patch, &patch); err != nil {
+		return nil, fmt.Errorf("decode the patch: %w", err)
+	}
+	return patch, nil
+}
+
+// wireAnswer is the part of an AdmissionReview that Answer holds: decoding
+// only this keeps the load generator's own cost (it shares the machine with
+// the webhook) low and the same whatever the patch.
+type wireAnswer struct {
+	Response *struct {
+		UID     string `json:"uid"`
+		Allowed bool   `json:"allowed"`
+		Status  *struct {
+			Message string `json:"message"`
+		} `json:"status"`
+		Patch json.RawMessage `json:"patch"`
+	} `json:"response"`
+}
+
 // CheckAnswer decodes an AdmissionReview answer and checks it against r;
 // a wrong answer is a *SendError.
-func CheckAnswer(r Request, body []byte) (*admissionv1.AdmissionResponse, error) {
-	var review admissionv1.AdmissionReview
-	if err := json.Unmarshal(body, &review); err != nil {
+func CheckAnswer(r Request, body []byte) (*Answer, error) {
+	var wire wireAnswer
+	if err := json.Unmarshal(body, &wire); err != nil {
 		return nil, &SendError{Kind: ErrDecode, Err: fmt.Errorf("decode AdmissionReview: %w", err)}
 	}
-	ans := review.Response
-	switch {
-	case ans == nil:
+	if wire.Response == nil {
 		return nil, &SendError{Kind: ErrDecode, Err: errors.New("the AdmissionReview has no response")}
-	case string(ans.UID) != r.UID:
+	}
+	ans := &Answer{UID: wire.Response.UID, Allowed: wire.Response.Allowed, patch: wire.Response.Patch}
+	if wire.Response.Status != nil {
+		ans.Message = wire.Response.Status.Message
+	}
+	switch {
+	case ans.UID != r.UID:
 		return ans, &SendError{Kind: ErrUID, Err: fmt.Errorf("answer uid %q, request uid %q", ans.UID, r.UID)}
 	case !ans.Allowed:
-		msg := ""
-		if ans.Result != nil {
-			msg = ans.Result.Message
-		}
-		return ans, &SendError{Kind: ErrDenied, Err: fmt.Errorf("%s was denied: %s", r.Name, msg)}
-	case r.WantPatch && len(ans.Patch) == 0:
+		return ans, &SendError{Kind: ErrDenied, Err: fmt.Errorf("%s was denied: %s", r.Name, ans.Message)}
+	case r.WantPatch && !ans.HasPatch():
 		return ans, &SendError{Kind: ErrMissingPatch, Err: fmt.Errorf("%s: no patch", r.Name)}
-	case !r.WantPatch && len(ans.Patch) > 0:
-		return ans, &SendError{Kind: ErrUnexpectedPatch, Err: fmt.Errorf("%s: patch of %d bytes", r.Name, len(ans.Patch))}
+	case !r.WantPatch && ans.HasPatch():
+		return ans, &SendError{Kind: ErrUnexpectedPatch, Err: fmt.Errorf("%s: patch of %d bytes (base64)", r.Name, len(ans.patch))}
 	}
 	return ans, nil
 }

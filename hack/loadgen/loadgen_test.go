@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -232,5 +233,27 @@ func TestQuantileIsTheNearestRank(t *testing.T) {
 	}
 	if got := (&Result{}).Quantile(0.99); got != 0 {
 		t.Errorf("Quantile of no answers = %s, want 0", got)
+	}
+}
+
+func TestAnswerPatchDecodesTheJSONPatch(t *testing.T) {
+	target := webhookServer(t)
+	reqs := mustRequests(t, "typical", TypicalPod(optedIn), true)
+	client := NewClient(target, nil)
+	defer client.Close()
+	ans, err := client.Send(t.Context(), reqs[0], false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	patch, err := ans.Patch()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ops []map[string]any
+	if err := json.Unmarshal(patch, &ops); err != nil || len(ops) == 0 {
+		t.Fatalf("patch %q: %v; want a JSON patch", patch, err)
+	}
+	if !strings.Contains(string(patch), `"--interval=10s"`) {
+		t.Errorf("patch does not carry the sidecar's default interval:\n%s", patch)
 	}
 }

@@ -132,9 +132,11 @@ func (c *configChurn) probe(ctx context.Context) {
 		}
 		c.mu.Lock()
 		if err == nil {
-			if m := intervalArg.FindStringSubmatch(string(ans.Patch)); m != nil {
+			var patch []byte
+			patch, err = ans.Patch()
+			if m := intervalArg.FindStringSubmatch(string(patch)); err == nil && m != nil {
 				c.seen = append(c.seen, observation{at: time.Now(), interval: m[1]})
-			} else {
+			} else if err == nil {
 				err = fmt.Errorf("no --%s in the patch", config.FlagInterval)
 			}
 		}

@@ -82,9 +82,10 @@ type Sidecar struct {
 	URL string
 }
 
-// StartSidecar starts bin/sidecar sampling app every interval and waits
-// until it is ready (it has sampled the app).
-func StartSidecar(ctx context.Context, repoRoot, workDir string, app *DemoApp, interval time.Duration) (*Sidecar, error) {
+// StartSidecar starts bin/sidecar sampling app every interval, with env as
+// its whole environment, and waits until it is ready (it has sampled the
+// app).
+func StartSidecar(ctx context.Context, repoRoot, workDir string, app *DemoApp, interval time.Duration, env []string) (*Sidecar, error) {
 	port, err := localcluster.FreePort()
 	if err != nil {
 		return nil, err
@@ -95,7 +96,7 @@ func StartSidecar(ctx context.Context, repoRoot, workDir string, app *DemoApp, i
 		"--" + names.FlagTargetPorts + "=" + strconv.Itoa(app.DebugPort),
 		"--" + names.FlagInterval + "=" + interval.String(),
 		"--" + names.FlagListenAddress + "=" + loopback(port),
-	}, nil, workDir)
+	}, env, workDir)
 	if err != nil {
 		return nil, err
 	}
