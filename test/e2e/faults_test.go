@@ -227,17 +227,7 @@ func testAPIServerRestart(t *testing.T, e *env) {
 	assertInjected(t, e.create(t, goPod(ns, "before", nil, nil)), "10s")
 
 	start := time.Now()
-	err := e.cluster.RestartAPIServer()
-	if err != nil && strings.Contains(err.Error(), "timeout waiting for process kube-apiserver to stop") {
-		// kube-apiserver's graceful shutdown waits up to a minute for open
-		// watches (the webhook's namespace cache holds one) to end; envtest
-		// gives it 30 s, then SIGKILLs it and returns this error without
-		// starting it again. The second call finds it stopped and starts it.
-		t.Logf("kube-apiserver did not stop within 30 s of SIGTERM with the webhook's watch open; envtest killed it")
-		time.Sleep(time.Second)
-		err = e.cluster.RestartAPIServer()
-	}
-	if err != nil {
+	if err := e.cluster.RestartAPIServer(); err != nil {
 		t.Fatalf("restart the API server: %v", err)
 	}
 	t.Logf("kube-apiserver restarted in %s", time.Since(start).Round(100*time.Millisecond))
