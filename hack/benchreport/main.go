@@ -9,99 +9,46 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/go-logr/logr"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 )
 
-// options are the command line.
-type options struct {
-	RepoRoot     string
-	GoBench      string
-	Markdown     string
-	WorkDir      string
-	Keep         bool
-	FailOnMiss   bool
-	Connections  int
-	LoadDuration time.Duration
-	Rate         float64
-	SoakDuration time.Duration
-	ScrapersTime time.Duration
-	FloorTime    time.Duration
-	SampleOnly   time.Duration
-	SidecarEnv   string
-	FetchFloor   string
-	FetchEvery   time.Duration
-	Parts        string
-}
-
-func (o *options) AddFlags(fs *flag.FlagSet) {
-	fs.StringVar(&o.RepoRoot, "repo", ".", "repository root (bin/ with webhook, sidecar, demo-app, kube-apiserver, etcd)")
-	fs.StringVar(&o.GoBench, "gobench", "", "output of `go test -bench -benchmem` for BenchmarkAdmissionReview and BenchmarkMetricsRender")
-	fs.StringVar(&o.Markdown, "markdown", "", "also write the table as Markdown to this file")
-	fs.StringVar(&o.WorkDir, "work-dir", "", "scratch directory for logs (default: a new temporary one, removed after a clean run)")
-	fs.BoolVar(&o.Keep, "keep", false, "keep the work directory")
-	fs.BoolVar(&o.FailOnMiss, "fail-on-miss", true, "exit 1 when a figure misses its target")
-	fs.IntVar(&o.Connections, "connections", 8, "concurrent connections of the closed-loop webhook runs")
-	fs.DurationVar(&o.LoadDuration, "load-duration", 15*time.Second, "length of each webhook load run")
-	fs.Float64Var(&o.Rate, "rate", 500, "request rate of the open-loop webhook latency runs")
-	fs.DurationVar(&o.SoakDuration, "sidecar-duration", 60*time.Second, "length of the sidecar's steady-state window (one scraper)")
-	fs.DurationVar(&o.ScrapersTime, "scrapers-duration", 40*time.Second, "length of the sidecar window with 10 scrapers")
-	fs.DurationVar(&o.FloorTime, "floor-duration", 40*time.Second, "length of the client_golang self-scrape window")
-	fs.DurationVar(&o.SampleOnly, "sample-only-duration", 30*time.Second, "length of the sidecar window without scrapers")
-	fs.StringVar(&o.Parts, "parts", "webhook,sidecar", "what to measure live, comma-separated: webhook, sidecar (the Go benchmarks are always reported)")
-	fs.StringVar(&o.SidecarEnv, "sidecar-env", "", "comma-separated KEY=VALUE environment of the sidecar (e.g. GOMAXPROCS=1)")
-	fs.StringVar(&o.FetchFloor, fetchFloorFlag, "", "internal: run as the sidecar's CPU floor, fetching these comma-separated URLs")
-	fs.DurationVar(&o.FetchEvery, "fetch-interval", time.Second, "internal: the floor's fetch interval")
-}
-
-func (o *options) Validate() error {
-	var errs []error
-	if o.GoBench == "" {
-		errs = append(errs, errors.New("--gobench: the Go benchmark output is required (hack/bench.sh writes it)"))
-	}
-	if o.Connections < 1 || o.Rate <= 0 {
-		errs = append(errs, fmt.Errorf("--connections %d and --rate %g must be positive", o.Connections, o.Rate))
-	}
-	for _, d := range []time.Duration{o.LoadDuration, o.SoakDuration, o.ScrapersTime, o.FloorTime, o.SampleOnly} {
-		if d < 5*time.Second {
-			errs = append(errs, fmt.Errorf("durations must be at least 5s, got %s", d))
-		}
-	}
-	return errors.Join(errs...)
-}
-
 func main() {
+	os.Exit(execute())
+}
+
+// execute parses the flags and runs the report (or, internally, the
+// sidecar's CPU floor); it returns the exit code.
+func execute() int {
 	opts := &options{}
 	fs := flag.NewFlagSet("benchreport", flag.ContinueOnError)
 	opts.AddFlags(fs)
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return
+			return 0
 		}
-		os.Exit(2)
-	}
-	if opts.FetchFloor != "" {
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		defer stop()
-		if err := runFetchFloor(ctx, strings.Split(opts.FetchFloor, ","), opts.FetchEvery); err != nil {
-			fmt.Fprintln(os.Stderr, "benchreport:", err)
-			os.Exit(1)
-		}
-		return
-	}
-	if err := opts.Validate(); err != nil {
-		fmt.Fprintln(os.Stderr, "benchreport:", err)
-		os.Exit(2)
+		return 2
 	}
 	// envtest and client-go log through controller-runtime; the report
 	// says what happened instead.
 	logf.SetLogger(logr.Discard())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if opts.FetchFloor != "" {
+		if err := runFetchFloor(ctx, strings.Split(opts.FetchFloor, ","), opts.FetchEvery); err != nil {
+			fmt.Fprintln(os.Stderr, "benchreport fetch floor:", err)
+			return 1
+		}
+		return 0
+	}
+	if err := opts.Validate(); err != nil {
+		fmt.Fprintln(os.Stderr, "benchreport:", err)
+		return 2
+	}
 	if err := run(ctx, opts, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "benchreport:", err)
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }

@@ -76,31 +76,64 @@ func benchWebhook(ctx context.Context, opts *options, workDir string, t *table, 
 		}
 		return res, err
 	}
-	runs := []struct {
+	for _, w := range []struct {
 		name string
 		reqs []loadgen.Request
-		rate float64
-		d    time.Duration
-	}{
-		{"warm-up, injection", inject, 0, warmupDuration},
-		{"warm-up, floor", floor, 0, warmupDuration},
-		{"floor, closed loop", floor, 0, opts.LoadDuration},
-		{"injection, closed loop", inject, 0, opts.LoadDuration},
-		{fmt.Sprintf("injection at %g/s", opts.Rate), inject, opts.Rate, opts.LoadDuration},
-		{fmt.Sprintf("floor at %g/s", opts.Rate), floor, opts.Rate, opts.LoadDuration},
-	}
-	results := make([]*loadgen.Result, len(runs))
-	for i, r := range runs {
-		if results[i], err = load(r.name, r.reqs, r.rate, r.d); err != nil {
+	}{{"warm-up, injection", inject}, {"warm-up, floor", floor}} {
+		if _, err := load(w.name, w.reqs, 0, warmupDuration); err != nil {
 			return err
 		}
+	}
+	// Each comparison alternates rounds of the floor and of injection
+	// (F I, I F, F I, …), so both see the same drift of a shared machine.
+	slice := opts.LoadDuration / time.Duration(opts.Rounds)
+	compare := func(rate float64) (floorRes, injectRes *loadgen.Result, err error) {
+		var floors, injects []*loadgen.Result
+		for i := range opts.Rounds {
+			order := []bool{false, true}
+			if i%2 == 1 {
+				order = []bool{true, false}
+			}
+			for _, injecting := range order {
+				name, reqs := "floor", floor
+				if injecting {
+					name, reqs = "injection", inject
+				}
+				res, err := load(fmt.Sprintf("%s at %s, round %d", name, rateName(rate), i+1), reqs, rate, slice)
+				if err != nil {
+					return nil, nil, err
+				}
+				if injecting {
+					injects = append(injects, res)
+				} else {
+					floors = append(floors, res)
+				}
+			}
+		}
+		return loadgen.Combine(floors...), loadgen.Combine(injects...), nil
+	}
+	floorClosed, injectClosed, err := compare(0)
+	if err != nil {
+		return err
+	}
+	floorRate, injectRate, err := compare(opts.Rate)
+	if err != nil {
+		return err
 	}
 	readings, err := monitor.Stop()
 	if err != nil {
 		return err
 	}
-	webhookRows(t, opts, results[2], results[3], results[5], results[4], rig.Summarize(readings))
+	webhookRows(t, opts, floorClosed, injectClosed, floorRate, injectRate, rig.Summarize(readings))
 	return nil
+}
+
+// rateName says how a run is paced.
+func rateName(rate float64) string {
+	if rate == 0 {
+		return "full speed"
+	}
+	return fmt.Sprintf("%g/s", rate)
 }
 
 // webhookRows adds the end-to-end figures.

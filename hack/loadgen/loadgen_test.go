@@ -257,3 +257,22 @@ func TestAnswerPatchDecodesTheJSONPatch(t *testing.T) {
 		t.Errorf("patch does not carry the sidecar's default interval:\n%s", patch)
 	}
 }
+
+func TestCombineAddsRoundsUp(t *testing.T) {
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	a := &Result{Rate: 500, Connections: 8, Duration: time.Second, Elapsed: time.Second, Requests: 2, Latencies: []time.Duration{ms(1), ms(3)},
+		PerSecond: []int{2}, Handshakes: 8, Certificates: []CertificateSeen{{Serial: "1", Handshakes: 8}}}
+	b := &Result{Rate: 500, Connections: 8, Duration: time.Second, Elapsed: 2 * time.Second, Requests: 1, Latencies: []time.Duration{ms(2)},
+		PerSecond: []int{1}, Errors: map[string]int{ErrStatus: 1}, ErrorSamples: []string{"boom"}, Handshakes: 8,
+		Certificates: []CertificateSeen{{Serial: "1", Handshakes: 6}, {Serial: "2", Handshakes: 2}}}
+	want := &Result{Rate: 500, Connections: 8, Duration: 2 * time.Second, Elapsed: 3 * time.Second, Requests: 3,
+		Latencies: []time.Duration{ms(1), ms(2), ms(3)}, PerSecond: []int{2, 1}, Errors: map[string]int{ErrStatus: 1},
+		ErrorSamples: []string{"boom"}, Handshakes: 16, Certificates: []CertificateSeen{{Serial: "1", Handshakes: 14}, {Serial: "2", Handshakes: 2}}}
+	got := Combine(a, b)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Combine (-want +got):\n%s", diff)
+	}
+	if got.Throughput() != 1 {
+		t.Errorf("throughput %g, want 3 answers / 3 s = 1", got.Throughput())
+	}
+}

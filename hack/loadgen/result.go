@@ -171,3 +171,43 @@ func merge(recs []*recorder, elapsed time.Duration) *Result {
 	}
 	return res
 }
+
+// Combine adds up runs of the same kind (rounds of one measurement taken
+// between rounds of another, so both see the same drift of a shared
+// machine) into one result.
+func Combine(runs ...*Result) *Result {
+	out := &Result{Errors: map[string]int{}}
+	seen := map[string]int{}
+	for i, r := range runs {
+		if i == 0 {
+			out.Rate, out.Connections = r.Rate, r.Connections
+		}
+		out.Duration += r.Duration
+		out.Elapsed += r.Elapsed
+		out.Requests += r.Requests
+		out.Handshakes += r.Handshakes
+		out.Latencies = append(out.Latencies, r.Latencies...)
+		out.PerSecond = append(out.PerSecond, r.PerSecond...)
+		for k, n := range r.Errors {
+			out.Errors[k] += n
+		}
+		for _, s := range r.ErrorSamples {
+			if len(out.ErrorSamples) < maxErrorSamples {
+				out.ErrorSamples = append(out.ErrorSamples, s)
+			}
+		}
+		for _, c := range r.Certificates {
+			if j, ok := seen[c.Serial]; ok {
+				out.Certificates[j].Handshakes += c.Handshakes
+				continue
+			}
+			seen[c.Serial] = len(out.Certificates)
+			out.Certificates = append(out.Certificates, c)
+		}
+	}
+	slices.Sort(out.Latencies)
+	if len(out.Errors) == 0 {
+		out.Errors = nil
+	}
+	return out
+}

@@ -59,18 +59,23 @@ func (o *options) Validate() error {
 }
 
 func main() {
+	os.Exit(execute())
+}
+
+// execute parses the flags and runs the soak; it returns the exit code.
+func execute() int {
 	opts := &options{}
 	fs := flag.NewFlagSet("soak", flag.ContinueOnError)
 	opts.AddFlags(fs)
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return
+			return 0
 		}
-		os.Exit(2)
+		return 2
 	}
 	if err := opts.Validate(); err != nil {
 		fmt.Fprintln(os.Stderr, "soak:", err)
-		os.Exit(2)
+		return 2
 	}
 	// envtest and client-go log through controller-runtime; the report
 	// says what happened instead.
@@ -79,6 +84,7 @@ func main() {
 	defer stop()
 	if err := run(ctx, opts, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "soak:", err)
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }
