@@ -61,48 +61,79 @@ func pruneObjects(a, b []byte) ([]byte, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	inB := make(map[string]int, len(mb))
-	for i, m := range mb {
-		inB[string(m.key)] = i
-	}
-	keepB := make([]bool, len(mb))
-	for i := range keepB {
-		keepB[i] = true
-	}
-	outA, outB := []byte{'{'}, []byte{'{'}
+	find := memberFinder(mb)
+	keptA := ma[:0] // filtered in place
 	for _, m := range ma {
-		j, ok := inB[string(m.key)]
-		if !ok {
-			outA = appendMember(outA, m.key, m.value)
-			continue
-		}
-		if bytes.Equal(m.value, mb[j].value) {
-			keepB[j] = false
-			continue
-		}
-		va, vb, err := pruneObjects(m.value, mb[j].value)
-		if err != nil {
-			return nil, nil, err
-		}
-		outA = appendMember(outA, m.key, va)
-		mb[j].value = vb
-	}
-	for i, m := range mb {
-		if keepB[i] {
-			outB = appendMember(outB, m.key, m.value)
+		j := find(m.key)
+		switch {
+		case j < 0:
+			keptA = append(keptA, m)
+		case bytes.Equal(m.value, mb[j].value):
+			mb[j].value = nil // dropped from b too
+		default:
+			va, vb, err := pruneObjects(m.value, mb[j].value)
+			if err != nil {
+				return nil, nil, err
+			}
+			keptA = append(keptA, member{key: m.key, value: va})
+			mb[j].value = vb
 		}
 	}
-	return append(outA, '}'), append(outB, '}'), nil
+	keptB := mb[:0]
+	for _, m := range mb {
+		if m.value != nil {
+			keptB = append(keptB, m)
+		}
+	}
+	return joinMembers(keptA), joinMembers(keptB), nil
 }
 
-// appendMember appends `"key":value` to an object being built.
-func appendMember(obj, key, value []byte) []byte {
-	if len(obj) > 1 {
-		obj = append(obj, ',')
+// joinMembers writes members as one JSON object, in one allocation.
+func joinMembers(members []member) []byte {
+	size := 2
+	for _, m := range members {
+		size += len(m.key) + 1 + len(m.value) + 1
 	}
-	obj = append(obj, key...)
-	obj = append(obj, ':')
-	return append(obj, value...)
+	obj := make([]byte, 0, size)
+	obj = append(obj, '{')
+	for i, m := range members {
+		if i > 0 {
+			obj = append(obj, ',')
+		}
+		obj = append(obj, m.key...)
+		obj = append(obj, ':')
+		obj = append(obj, m.value...)
+	}
+	return append(obj, '}')
+}
+
+// smallObject is the member count up to which members are looked up by
+// scanning; larger objects (a pod's many annotations) get a map.
+const smallObject = 32
+
+// memberFinder returns a function giving the index of the member with a
+// key in members, or -1.
+func memberFinder(members []member) func(key []byte) int {
+	if len(members) <= smallObject {
+		return func(key []byte) int {
+			for i, m := range members {
+				if bytes.Equal(m.key, key) {
+					return i
+				}
+			}
+			return -1
+		}
+	}
+	index := make(map[string]int, len(members))
+	for i, m := range members {
+		index[string(m.key)] = i
+	}
+	return func(key []byte) int {
+		if i, ok := index[string(key)]; ok {
+			return i
+		}
+		return -1
+	}
 }
 
 // member is one member of a JSON object: its key as written (quotes
@@ -117,7 +148,7 @@ type member struct {
 // spellings of one key, or only the last of two).
 func objectMembers(obj []byte) ([]member, error) {
 	var out []member
-	seen := map[string]bool{}
+	var seen map[string]bool // once the object is not small
 	i := skipSpace(obj, 1)
 	if i < len(obj) && obj[i] == '}' {
 		return out, nil
@@ -131,10 +162,9 @@ func objectMembers(obj []byte) ([]member, error) {
 			return nil, errNotPrunable
 		}
 		key := obj[i:end]
-		if seen[string(key)] {
+		if isDuplicate(out, key, &seen) {
 			return nil, errNotPrunable
 		}
-		seen[string(key)] = true
 		i = skipSpace(obj, end)
 		if i >= len(obj) || obj[i] != ':' {
 			return nil, errNotPrunable
@@ -156,6 +186,30 @@ func objectMembers(obj []byte) ([]member, error) {
 		}
 	}
 	return nil, errNotPrunable
+}
+
+// isDuplicate reports whether key is among the members found so far: by
+// scanning while they are few, then with the map *seen, built on demand.
+func isDuplicate(found []member, key []byte, seen *map[string]bool) bool {
+	if len(found) < smallObject {
+		for _, m := range found {
+			if bytes.Equal(m.key, key) {
+				return true
+			}
+		}
+		return false
+	}
+	if *seen == nil {
+		*seen = make(map[string]bool, 2*len(found))
+		for _, m := range found {
+			(*seen)[string(m.key)] = true
+		}
+	}
+	if (*seen)[string(key)] {
+		return true
+	}
+	(*seen)[string(key)] = true
+	return false
 }
 
 // stringEnd returns the index after the string that starts at s[i] (a

@@ -3,7 +3,9 @@ package webhook
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -54,11 +56,24 @@ func TestPruningKeepsThePatch(t *testing.T) {
 	if err := json.Indent(&pretty, raw, "", "  "); err != nil {
 		t.Fatal(err)
 	}
+	// many builds an object of n members "k0".."k<n-1>" (values equal to
+	// the index), then appends extra.
+	many := func(n int, extra string) string {
+		var b strings.Builder
+		b.WriteString("{")
+		for i := range n {
+			fmt.Fprintf(&b, `"k%d":%d,`, i, i)
+		}
+		b.WriteString(extra + "}")
+		return b.String()
+	}
 	tests := []struct {
 		name       string
 		a, b       string
 		wantPruned string // the pruned a, when it is worth checking
 	}{
+		{name: "a large object is pruned member by member", a: many(100, `"x":1`), b: many(100, `"x":2`), wantPruned: `{"x":1}`},
+		{name: "a duplicate key in a large object is not pruned", a: many(100, `"k40":1`), b: many(100, `"x":2`), wantPruned: many(100, `"k40":1`)},
 		{name: "identical documents prune to empty objects", a: `{"a":1,"b":{"c":[1,2]}}`, b: `{"a":1,"b":{"c":[1,2]}}`, wantPruned: `{}`},
 		{name: "a member added, removed and changed", a: `{"keep":1,"gone":2,"change":3}`, b: `{"keep":1,"change":4,"new":5}`, wantPruned: `{"gone":2,"change":3}`},
 		{name: "nested objects are pruned member by member", a: `{"m":{"x":{"y":1,"z":2}},"s":"t"}`, b: `{"m":{"x":{"y":1,"z":3}},"s":"t"}`, wantPruned: `{"m":{"x":{"z":2}}}`},
