@@ -69,12 +69,24 @@ func benchWebhook(ctx context.Context, opts *options, workDir string, t *table, 
 	if err != nil {
 		return err
 	}
+	// cpu is the webhook's CPU time during each run, by result.
+	cpu := map[*loadgen.Result]time.Duration{}
 	load := func(name string, reqs []loadgen.Request, rate float64, d time.Duration) (*loadgen.Result, error) {
-		res, err := loadgen.Run(ctx, loadgen.Options{Target: w.Target(), Requests: reqs, Connections: opts.Connections, Rate: rate, Duration: d})
-		if err == nil {
-			logf("webhook, %s: %s", name, res)
+		before, err := rig.ReadUsage(w.Pid())
+		if err != nil {
+			return nil, err
 		}
-		return res, err
+		res, err := loadgen.Run(ctx, loadgen.Options{Target: w.Target(), Requests: reqs, Connections: opts.Connections, Rate: rate, Duration: d})
+		if err != nil {
+			return nil, err
+		}
+		after, err := rig.ReadUsage(w.Pid())
+		if err != nil {
+			return nil, err
+		}
+		cpu[res] = after.CPU - before.CPU
+		logf("webhook, %s: %s; webhook CPU %s", name, res, cpu[res].Round(time.Millisecond))
+		return res, nil
 	}
 	for _, w := range []struct {
 		name string
@@ -110,7 +122,14 @@ func benchWebhook(ctx context.Context, opts *options, workDir string, t *table, 
 				}
 			}
 		}
-		return loadgen.Combine(floors...), loadgen.Combine(injects...), nil
+		floorRes, injectRes = loadgen.Combine(floors...), loadgen.Combine(injects...)
+		for _, r := range floors {
+			cpu[floorRes] += cpu[r]
+		}
+		for _, r := range injects {
+			cpu[injectRes] += cpu[r]
+		}
+		return floorRes, injectRes, nil
 	}
 	floorClosed, injectClosed, err := compare(0)
 	if err != nil {
@@ -125,6 +144,10 @@ func benchWebhook(ctx context.Context, opts *options, workDir string, t *table, 
 		return err
 	}
 	webhookRows(t, opts, floorClosed, injectClosed, floorRate, injectRate, rig.Summarize(readings))
+	perRequest := func(r *loadgen.Result) float64 { return float64(cpu[r]) / float64(max(r.Requests, 1)) }
+	t.add(row{group: "webhook over TLS", figure: "webhook CPU per request, closed loop (its own /proc time: what it would cost on cores of its own)",
+		value: formatNs(perRequest(injectClosed)), floor: formatNs(perRequest(floorClosed)),
+		ratio: fmt.Sprintf("floor/injection %.0f%%", 100*perRequest(floorClosed)/perRequest(injectClosed)), target: "—"})
 	return nil
 }
 
