@@ -23,6 +23,7 @@ type options struct {
 	FloorTime    time.Duration
 	SampleOnly   time.Duration
 	SidecarEnv   string
+	WebhookEnv   string
 	FetchFloor   string
 	FetchEvery   time.Duration
 	Parts        string
@@ -45,6 +46,7 @@ func (o *options) AddFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.FloorTime, "floor-duration", 40*time.Second, "length of the client_golang self-scrape window")
 	fs.DurationVar(&o.SampleOnly, "sample-only-duration", 30*time.Second, "length of the sidecar window without scrapers")
 	fs.StringVar(&o.Parts, "parts", "webhook,sidecar", "what to measure live, comma-separated: webhook, sidecar (the Go benchmarks are always reported)")
+	fs.StringVar(&o.WebhookEnv, "webhook-env", "", "comma-separated KEY=VALUE added to the webhook's environment (e.g. GOGC=200)")
 	fs.StringVar(&o.SidecarEnv, "sidecar-env", "", "comma-separated KEY=VALUE environment of the sidecar (e.g. GOMAXPROCS=1)")
 	fs.StringVar(&o.FetchFloor, fetchFloorFlag, "", "internal: run as the sidecar's CPU floor, fetching these comma-separated URLs")
 	fs.DurationVar(&o.FetchEvery, "fetch-interval", time.Second, "internal: the floor's fetch interval")

@@ -104,11 +104,14 @@ func measureSidecar(ctx context.Context, opts *options, workDir string, logf fun
 }
 
 // sidecarEnv is --sidecar-env as a list.
-func sidecarEnv(opts *options) []string {
-	if opts.SidecarEnv == "" {
+func sidecarEnv(opts *options) []string { return splitEnv(opts.SidecarEnv) }
+
+// splitEnv splits a comma-separated KEY=VALUE list; "" is none.
+func splitEnv(s string) []string {
+	if s == "" {
 		return nil
 	}
-	return strings.Split(opts.SidecarEnv, ",")
+	return strings.Split(s, ",")
 }
 
 // measureFloors measures the sidecar's floors together: the demo app's

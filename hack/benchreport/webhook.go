@@ -52,7 +52,7 @@ func handlerRows(t *table, benches map[string]goBench) error {
 // benchWebhook measures bin/webhook over TLS: closed-loop throughput and
 // latency, then latency at a fixed rate, each against the floor.
 func benchWebhook(ctx context.Context, opts *options, workDir string, t *table, logf func(string, ...any)) (err error) {
-	w, err := rig.StartWebhook(ctx, rig.WebhookOptions{RepoRoot: opts.RepoRoot, WorkDir: workDir, Logf: logf})
+	w, err := rig.StartWebhook(ctx, rig.WebhookOptions{RepoRoot: opts.RepoRoot, WorkDir: workDir, Env: splitEnv(opts.WebhookEnv), Logf: logf})
 	if err != nil {
 		return err
 	}

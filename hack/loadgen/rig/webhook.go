@@ -41,6 +41,9 @@ type WebhookOptions struct {
 	// Config is the initial injection config file; nil writes
 	// ConfigWithInterval(config.DefaultInterval).
 	Config []byte
+	// Env is added to the webhook's environment (KUBECONFIG is set), e.g.
+	// GOGC=200 to see what a setting changes.
+	Env []string
 	// Logf reports progress.
 	Logf func(format string, args ...any)
 }
@@ -115,7 +118,7 @@ func StartWebhook(ctx context.Context, opts WebhookOptions) (_ *Webhook, err err
 		"--health-address=" + loopback(ports[2]),
 		"--namespace=" + webhookNamespace,
 		"--log-level=info",
-	}, []string{"KUBECONFIG=" + cluster.Kubeconfig()}, opts.WorkDir)
+	}, append([]string{"KUBECONFIG=" + cluster.Kubeconfig()}, opts.Env...), opts.WorkDir)
 	if err != nil {
 		return nil, err
 	}
