@@ -49,7 +49,7 @@ func BenchmarkHandle(b *testing.B) {
 			req := admission.Request{AdmissionRequest: podRequest("shop", bc.raw)}
 			b.ReportAllocs()
 			for b.Loop() {
-				if resp := h.Handle(b.Context(), req); len(resp.Patches) == 0 {
+				if resp := h.Handle(b.Context(), req); len(resp.Patch) == 0 {
 					b.Fatalf("no patch: %+v", resp.Result)
 				}
 			}

@@ -50,12 +50,15 @@ func FuzzHandlerObject(f *testing.F) {
 			}
 			return
 		}
-		if len(resp.Patches) == 0 {
+		if len(resp.Patch) == 0 {
+			if resp.PatchType != nil || len(resp.Patches) != 0 {
+				t.Fatalf("a patch type %v or %d operations without a patch", resp.PatchType, len(resp.Patches))
+			}
 			return
 		}
-		patch, err := json.Marshal(resp.Patches)
-		if err != nil {
-			t.Fatalf("encode the patch: %v", err)
+		patch := resp.Patch
+		if !json.Valid(patch) {
+			t.Fatalf("the patch is not JSON: %s", patch)
 		}
 		decoded, err := jsonpatch5.DecodePatch(patch)
 		if err != nil {

@@ -3,109 +3,17 @@ package webhook
 import (
 	"bytes"
 	"errors"
-
-	jsonpatch "gomodules.xyz/jsonpatch/v2"
-	admissionv1 "k8s.io/api/admission/v1"
-	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 )
 
-// patchResponseFromRaw is admission.PatchResponseFromRaw(raw, current) on
-// pruned documents (see pruneEqualMembers): the same patch, found faster.
-func patchResponseFromRaw(raw, current []byte) (admission.Response, error) {
-	patches, err := jsonpatch.CreatePatch(pruneEqualMembers(raw, current))
-	if err != nil {
-		return admission.Response{}, err
-	}
-	resp := admission.Response{Patches: patches, AdmissionResponse: admissionv1.AdmissionResponse{Allowed: true}}
-	if len(patches) > 0 {
-		pt := admissionv1.PatchTypeJSONPatch
-		resp.PatchType = &pt
-	}
-	return resp, nil
-}
+var (
+	// errNotComparable makes an object be diffed by jsonpatch.CreatePatch.
+	errNotComparable = errors.New("an object whose keys are not comparable as bytes, or not an object")
+	// errNotArray is a malformed array.
+	errNotArray = errors.New("not a JSON array")
+)
 
-// pruneEqualMembers makes jsonpatch.CreatePatch(a, b) cheap for documents
-// that are mostly equal, as a pod before and after injection is: object
-// members whose encodings are byte-identical in a and b are removed from
-// both before diffing, recursively through objects (never inside arrays, where
-// positions matter). A member equal in both yields no operation, and the
-// operations on the other members do not depend on it, so the patch is the
-// one the whole documents give; only the work is smaller (2,000 env vars of
-// containers the injector did not touch are compared as bytes, not decoded
-// into maps). Documents that cannot be pruned safely are diffed whole.
-//
-// a and b must be valid JSON (a decoded without error; b was encoded by us).
-func pruneEqualMembers(a, b []byte) (prunedA, prunedB []byte) {
-	pa, pb, err := pruneObjects(a, b)
-	if err != nil {
-		return a, b
-	}
-	return pa, pb
-}
-
-// errNotPrunable stops pruning: the documents are diffed as they are.
-var errNotPrunable = errors.New("not prunable")
-
-// pruneObjects prunes two JSON objects; values that are not both objects
-// come back unchanged.
-func pruneObjects(a, b []byte) ([]byte, []byte, error) {
-	a, b = bytes.TrimSpace(a), bytes.TrimSpace(b)
-	if len(a) == 0 || len(b) == 0 || a[0] != '{' || b[0] != '{' {
-		return a, b, nil
-	}
-	ma, err := objectMembers(a)
-	if err != nil {
-		return nil, nil, err
-	}
-	mb, err := objectMembers(b)
-	if err != nil {
-		return nil, nil, err
-	}
-	find := memberFinder(mb)
-	keptA := ma[:0] // filtered in place
-	for _, m := range ma {
-		j := find(m.key)
-		switch {
-		case j < 0:
-			keptA = append(keptA, m)
-		case bytes.Equal(m.value, mb[j].value):
-			mb[j].value = nil // dropped from b too
-		default:
-			va, vb, err := pruneObjects(m.value, mb[j].value)
-			if err != nil {
-				return nil, nil, err
-			}
-			keptA = append(keptA, member{key: m.key, value: va})
-			mb[j].value = vb
-		}
-	}
-	keptB := mb[:0]
-	for _, m := range mb {
-		if m.value != nil {
-			keptB = append(keptB, m)
-		}
-	}
-	return joinMembers(keptA), joinMembers(keptB), nil
-}
-
-// joinMembers writes members as one JSON object, in one allocation.
-func joinMembers(members []member) []byte {
-	size := 2
-	for _, m := range members {
-		size += len(m.key) + 1 + len(m.value) + 1
-	}
-	obj := make([]byte, 0, size)
-	obj = append(obj, '{')
-	for i, m := range members {
-		if i > 0 {
-			obj = append(obj, ',')
-		}
-		obj = append(obj, m.key...)
-		obj = append(obj, ':')
-		obj = append(obj, m.value...)
-	}
-	return append(obj, '}')
-}
+// The scanners below find the boundaries of JSON values in documents known
+// to be valid (see diffDocuments); they never decode.
 
 // smallObject is the member count up to which members are looked up by
 // scanning; larger objects (a pod's many annotations) get a map.
@@ -144,8 +52,8 @@ type member struct {
 
 // objectMembers splits a JSON object into its members. It trusts the input
 // to be valid JSON and only finds boundaries; a key written with an escape
-// or written twice makes the object not prunable (a decoder would see two
-// spellings of one key, or only the last of two).
+// or written twice makes the object not comparable as bytes (a decoder
+// would see two spellings of one key, or only the last of two).
 func objectMembers(obj []byte) ([]member, error) {
 	var out []member
 	var seen map[string]bool // once the object is not small
@@ -155,24 +63,24 @@ func objectMembers(obj []byte) ([]member, error) {
 	}
 	for i < len(obj) {
 		if obj[i] != '"' {
-			return nil, errNotPrunable
+			return nil, errNotComparable
 		}
 		end, escaped := stringEnd(obj, i)
 		if end < 0 || escaped {
-			return nil, errNotPrunable
+			return nil, errNotComparable
 		}
 		key := obj[i:end]
 		if isDuplicate(out, key, &seen) {
-			return nil, errNotPrunable
+			return nil, errNotComparable
 		}
 		i = skipSpace(obj, end)
 		if i >= len(obj) || obj[i] != ':' {
-			return nil, errNotPrunable
+			return nil, errNotComparable
 		}
 		start := skipSpace(obj, i+1)
 		end = valueEnd(obj, start)
 		if end <= start {
-			return nil, errNotPrunable
+			return nil, errNotComparable
 		}
 		out = append(out, member{key: key, value: obj[start:end]})
 		i = skipSpace(obj, end)
@@ -182,10 +90,37 @@ func objectMembers(obj []byte) ([]member, error) {
 		case i < len(obj) && obj[i] == '}':
 			return out, nil
 		default:
-			return nil, errNotPrunable
+			return nil, errNotComparable
 		}
 	}
-	return nil, errNotPrunable
+	return nil, errNotComparable
+}
+
+// arrayElements splits a JSON array into its elements. Like objectMembers
+// it trusts the input to be valid JSON and only finds boundaries.
+func arrayElements(arr []byte) ([][]byte, error) {
+	var out [][]byte
+	i := skipSpace(arr, 1)
+	if i < len(arr) && arr[i] == ']' {
+		return out, nil
+	}
+	for i < len(arr) {
+		end := valueEnd(arr, i)
+		if end <= i {
+			return nil, errNotArray
+		}
+		out = append(out, arr[i:end])
+		i = skipSpace(arr, end)
+		switch {
+		case i < len(arr) && arr[i] == ',':
+			i = skipSpace(arr, i+1)
+		case i < len(arr) && arr[i] == ']':
+			return out, nil
+		default:
+			return nil, errNotArray
+		}
+	}
+	return nil, errNotArray
 }
 
 // isDuplicate reports whether key is among the members found so far: by
