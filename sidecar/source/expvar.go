@@ -53,6 +53,15 @@ type ExpvarData struct {
 // secrets); one of an unexpected type is hashed as it was written rather
 // than failing the whole body.
 func ParseExpvar(body []byte) (*ExpvarData, error) {
+	if data, ok := parseExpvarFast(body); ok {
+		return data, nil
+	}
+	return parseExpvarJSON(body)
+}
+
+// parseExpvarJSON is ParseExpvar with encoding/json, for every body that
+// parseExpvarFast leaves to it.
+func parseExpvarJSON(body []byte) (*ExpvarData, error) {
 	var doc struct {
 		Cmdline  json.RawMessage `json:"cmdline"`
 		MemStats *MemStats       `json:"memstats"`
@@ -63,20 +72,25 @@ func ParseExpvar(body []byte) (*ExpvarData, error) {
 	if doc.MemStats == nil {
 		return nil, errors.New("decode expvar JSON: no memstats")
 	}
-	out := &ExpvarData{MemStats: *doc.MemStats}
-	if len(doc.Cmdline) > 0 && string(doc.Cmdline) != "null" {
-		h := fnv.New64a()
-		var args []string
-		if err := json.Unmarshal(doc.Cmdline, &args); err != nil {
-			args = []string{string(doc.Cmdline)}
-		}
-		for _, arg := range args {
-			_, _ = h.Write([]byte(arg))
-			_, _ = h.Write([]byte{0})
-		}
-		out.CmdlineHash = h.Sum64()
+	return &ExpvarData{MemStats: *doc.MemStats, CmdlineHash: hashCmdline(doc.Cmdline)}, nil
+}
+
+// hashCmdline hashes expvar's command line, as written (0 when absent or
+// null); one that is not a list of strings is hashed as its JSON text.
+func hashCmdline(raw []byte) uint64 {
+	if len(raw) == 0 || string(raw) == "null" {
+		return 0
 	}
-	return out, nil
+	h := fnv.New64a()
+	var args []string
+	if err := json.Unmarshal(raw, &args); err != nil {
+		args = []string{string(raw)}
+	}
+	for _, arg := range args {
+		_, _ = h.Write([]byte(arg))
+		_, _ = h.Write([]byte{0})
+	}
+	return h.Sum64()
 }
 
 // Expvar is the source reading expvar's /debug/vars.
