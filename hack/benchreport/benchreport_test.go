@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -69,6 +70,30 @@ func TestTableMarksMissesAndWritesMarkdown(t *testing.T) {
 	}
 	if !strings.Contains(text.String(), "MISS") || strings.Count(text.String(), "\n") != 4 {
 		t.Errorf("printed table:\n%s\nwant a header and 3 rows, one marked MISS", text.String())
+	}
+}
+
+func TestSummaryCountsTargetsAndNamesMisses(t *testing.T) {
+	tests := []struct {
+		name    string
+		verdict []verdict
+		want    string
+	}{
+		{name: "every target met", verdict: []verdict{met, noTarget, met}, want: "2 of 2 targets met"},
+		{name: "two misses are named in order", verdict: []verdict{missed, met, noTarget, missed},
+			want: "1 of 3 targets met; misses: g: figure 0; g: figure 3"},
+		{name: "no target at all", verdict: []verdict{noTarget}, want: "0 of 0 targets met"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tb := &table{}
+			for i, v := range tt.verdict {
+				tb.add(row{group: "g", figure: fmt.Sprintf("figure %d", i), verdict: v})
+			}
+			if got := tb.summary(); got != tt.want {
+				t.Errorf("summary = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
 

@@ -36,7 +36,7 @@ func (o *options) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.Markdown, "markdown", "", "also write the table as Markdown to this file")
 	fs.StringVar(&o.WorkDir, "work-dir", "", "scratch directory for logs (default: a new temporary one, removed after a clean run)")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the work directory")
-	fs.BoolVar(&o.FailOnMiss, "fail-on-miss", true, "exit 1 when a figure misses its target")
+	fs.BoolVar(&o.FailOnMiss, "fail-on-miss", false, "exit 1 when a figure misses its target (misses are always marked and counted)")
 	fs.IntVar(&o.Connections, "connections", 8, "concurrent connections of the closed-loop webhook runs")
 	fs.DurationVar(&o.LoadDuration, "load-duration", 15*time.Second, "length of each webhook measurement, split into rounds")
 	fs.IntVar(&o.Rounds, "rounds", 3, "rounds of each webhook measurement, alternating floor and injection")

@@ -72,13 +72,9 @@ func run(ctx context.Context, opts *options, out io.Writer) (err error) {
 		}
 		logf("table written to %s", opts.Markdown)
 	}
-	if n := t.misses(); n > 0 {
-		p.printf("\n%d figures MISS their target\n", n)
-		if opts.FailOnMiss {
-			return errors.New("targets missed")
-		}
-	} else {
-		p.printf("\nevery figure meets its target\n")
+	p.printf("\n%s\n", t.summary())
+	if t.misses() > 0 && opts.FailOnMiss {
+		return errors.New("targets missed (--fail-on-miss)")
 	}
 	return p.err
 }

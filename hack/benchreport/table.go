@@ -59,6 +59,27 @@ func (t *table) misses() int {
 	return n
 }
 
+// summary is the report's last line: "N of M targets met", and which
+// figures missed theirs.
+func (t *table) summary() string {
+	targets := 0
+	var misses []string
+	for _, r := range t.rows {
+		switch r.verdict {
+		case met:
+			targets++
+		case missed:
+			targets++
+			misses = append(misses, r.group+": "+r.figure)
+		}
+	}
+	line := fmt.Sprintf("%d of %d targets met", targets-len(misses), targets)
+	if len(misses) > 0 {
+		line += "; misses: " + strings.Join(misses, "; ")
+	}
+	return line
+}
+
 // print writes the table aligned for a terminal.
 func (t *table) print(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
