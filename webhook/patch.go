@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
-	"strconv"
-	"strings"
 
 	jsonpatch "gomodules.xyz/jsonpatch/v2"
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/gopherscope/gopherscope/internal/patchorder"
 )
 
 // patchResponse answers with the JSON patch that turns the request's object
@@ -48,7 +48,7 @@ func patchResponse(raw []byte, original, injected *corev1.Pod) (admission.Respon
 		}
 		ops = dropArtefacts(ops, roundTrip)
 	}
-	sortOperations(ops)
+	patchorder.Sort(ops)
 	resp := admission.Response{AdmissionResponse: admissionv1.AdmissionResponse{Allowed: true}}
 	if len(ops) > 0 {
 		// Set as bytes, not as resp.Patches, which Response.Complete would
@@ -164,29 +164,4 @@ func sameJSON(a, b []byte) bool {
 	va, errA := decode(a)
 	vb, errB := decode(b)
 	return errA == nil && errB == nil && reflect.DeepEqual(va, vb)
-}
-
-// sortOperations puts a patch in a deterministic order: jsonpatch walks maps
-// in Go's random order, and the same pod must give a byte-identical patch.
-// Operations are ordered by path, except that operations on the elements of
-// one array keep the order jsonpatch gave them (inserting index 10 before
-// index 2 would not apply). Operations with different keys commute, so the
-// order changes nothing about what the patch does.
-func sortOperations(ops []jsonpatch.Operation) {
-	slices.SortStableFunc(ops, func(a, b jsonpatch.Operation) int {
-		return strings.Compare(arrayParent(a.Path), arrayParent(b.Path))
-	})
-}
-
-// arrayParent is a path without its last segment when that segment is an
-// array index, else the path itself.
-func arrayParent(path string) string {
-	i := strings.LastIndexByte(path, '/')
-	if i < 0 {
-		return path
-	}
-	if _, err := strconv.Atoi(path[i+1:]); err == nil || path[i+1:] == "-" {
-		return path[:i]
-	}
-	return path
 }

@@ -14,6 +14,8 @@ import (
 	yamlv3 "go.yaml.in/yaml/v3"
 	jsonpatch "gomodules.xyz/jsonpatch/v2"
 	"sigs.k8s.io/yaml"
+
+	"github.com/gopherscope/gopherscope/internal/patchorder"
 )
 
 // patchYAML applies the injection's patch operations to the document's
@@ -30,7 +32,9 @@ func patchYAML(body []byte, ops []jsonpatch.Operation) ([]byte, error) {
 	if doc.Kind != yamlv3.DocumentNode || len(doc.Content) != 1 || doc.Content[0].Kind != yamlv3.MappingNode {
 		return nil, errors.New("not a single YAML mapping")
 	}
-	for _, op := range sortedOperations(ops) {
+	sorted := slices.Clone(ops)
+	patchorder.Sort(sorted)
+	for _, op := range sorted {
 		if op.Operation != "add" && op.Operation != "replace" {
 			return nil, fmt.Errorf("operation %s is not supported", op.Operation)
 		}
@@ -55,31 +59,6 @@ func patchYAML(body []byte, ops []jsonpatch.Operation) ([]byte, error) {
 		return nil, fmt.Errorf("render: %w", err)
 	}
 	return out.Bytes(), nil
-}
-
-// sortedOperations orders the operations by path, so added keys appear in
-// the same order on every run (jsonpatch walks maps in random order); the
-// operations on one array's elements keep their relative order, which
-// matters for inserts. (The webhook orders its patches the same way.)
-func sortedOperations(ops []jsonpatch.Operation) []jsonpatch.Operation {
-	sorted := slices.Clone(ops)
-	slices.SortStableFunc(sorted, func(a, b jsonpatch.Operation) int {
-		return strings.Compare(arrayParent(a.Path), arrayParent(b.Path))
-	})
-	return sorted
-}
-
-// arrayParent is a path without its last segment when that segment is an
-// array index, else the path itself.
-func arrayParent(path string) string {
-	i := strings.LastIndexByte(path, '/')
-	if i < 0 {
-		return path
-	}
-	if _, err := strconv.Atoi(path[i+1:]); err == nil || path[i+1:] == "-" {
-		return path[:i]
-	}
-	return path
 }
 
 // setNode sets the value at path under node, creating missing mappings on
