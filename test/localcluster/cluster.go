@@ -126,7 +126,7 @@ func (c *Cluster) RestartAPIServer() error {
 	}
 	// envtest sends SIGKILL after controlPlaneStopGrace without waiting for the exit;
 	// the new server needs the old one's port.
-	addr := net.JoinHostPort(api.SecureServing.Address, api.SecureServing.Port)
+	addr := net.JoinHostPort(api.Address, api.Port)
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
 		if err != nil {
