@@ -45,22 +45,7 @@ func runInjectedPod(t *testing.T, e *env, prefix string) *runningPod {
 	t.Helper()
 	ns := e.namespace(t, prefix, map[string]string{config.KeyInject: config.InjectEnabled})
 	stored := e.create(t, goPod(ns, prefix, nil, map[string]string{config.AnnotationInterval: "1s"}))
-	pod, err := localcluster.RunPod(localcluster.PodOptions{
-		Pod:      stored,
-		Binaries: map[string]string{"app": bins["demo-app"], config.SidecarContainerName: bins["sidecar"]},
-		LogDir:   e.workDir,
-	})
-	if err != nil {
-		t.Fatalf("run the pod locally: %v", err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Log(pod.Processes[config.SidecarContainerName].LogTail(20))
-		}
-		if err := pod.Stop(); err != nil {
-			t.Errorf("stop the pod's processes: %v", err)
-		}
-	})
+	pod := runLocally(t, e, stored)
 	r := &runningPod{Pod: pod, metricsURL: pod.URL(9184, config.SidecarMetricsPath)}
 	r.sidecarPid = pidOf(t, bins["sidecar"], "--"+config.FlagListenAddress+"=127.0.0.1:"+strconv.Itoa(pod.LocalPort(9184)))
 	if err := pod.Processes[config.SidecarContainerName].WaitReady(t.Context(), pod.URL(9184, config.SidecarReadyzPath), 30*time.Second); err != nil {

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/gopherscope/gopherscope/config"
 	"github.com/gopherscope/gopherscope/sidecar/history"
 	"github.com/gopherscope/gopherscope/test/localcluster"
@@ -34,22 +36,7 @@ func testSidecarBehindStoredSpec(t *testing.T, e *env) {
 	stored := e.create(t, goPod(ns, "web", map[string]string{"app": "web"}, map[string]string{config.AnnotationInterval: "1s"}))
 	assertInjected(t, stored, "1s")
 
-	pod, err := localcluster.RunPod(localcluster.PodOptions{
-		Pod:      stored,
-		Binaries: map[string]string{"app": bins["demo-app"], config.SidecarContainerName: bins["sidecar"]},
-		LogDir:   e.workDir,
-	})
-	if err != nil {
-		t.Fatalf("run the pod locally: %v", err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Log(pod.Processes[config.SidecarContainerName].LogTail(20))
-		}
-		if err := pod.Stop(); err != nil {
-			t.Errorf("stop the pod's processes: %v", err)
-		}
-	})
+	pod := runLocally(t, e, stored)
 	t.Logf("sidecar runs as: sidecar %q with env %q", pod.Args[config.SidecarContainerName], pod.Env[config.SidecarContainerName])
 
 	sidecar := pod.Processes[config.SidecarContainerName]
@@ -123,4 +110,27 @@ func waitForSeries(t *testing.T, url string, names []string) localcluster.Sample
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
+}
+
+// runLocally runs a stored pod's app and sidecar containers as local
+// processes with exactly their args and env, stopped when the test ends.
+func runLocally(t *testing.T, e *env, stored *corev1.Pod) *localcluster.Pod {
+	t.Helper()
+	pod, err := localcluster.RunPod(localcluster.PodOptions{
+		Pod:      stored,
+		Binaries: map[string]string{"app": bins["demo-app"], config.SidecarContainerName: bins["sidecar"]},
+		LogDir:   e.workDir,
+	})
+	if err != nil {
+		t.Fatalf("run the pod locally: %v", err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log(pod.Processes[config.SidecarContainerName].LogTail(20))
+		}
+		if err := pod.Stop(); err != nil {
+			t.Errorf("stop the pod's processes: %v", err)
+		}
+	})
+	return pod
 }
