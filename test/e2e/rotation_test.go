@@ -8,8 +8,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -55,7 +53,11 @@ func TestTLSRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	newCA, newCert, newKey, err := newServingCert(time.Now())
+	newCA, err := localcluster.NewCA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	newCert, err := newCA.Issue()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,18 +80,15 @@ func TestTLSRotation(t *testing.T) {
 		// each caBundle change gets a moment to reach it.
 		const settle = 2 * time.Second
 		time.Sleep(1500 * time.Millisecond)
-		if err := e.release.SetCABundle(t.Context(), append(bytes.Clone(oldCA), newCA...)); err != nil {
+		if err := e.release.SetCABundle(t.Context(), append(bytes.Clone(oldCA), newCA.PEM...)); err != nil {
 			return err
 		}
 		step(phaseBothCAs, settle)
-		if err := replaceFile(filepath.Join(e.webhook.CertDir, "tls.key"), newKey); err != nil {
-			return err
-		}
-		if err := replaceFile(filepath.Join(e.webhook.CertDir, "tls.crt"), newCert); err != nil {
+		if err := newCert.WriteTo(e.webhook.CertDir); err != nil {
 			return err
 		}
 		step(phaseSwapping, 0)
-		if err := waitForPresentedCert(t.Context(), e.webhook, newCert); err != nil {
+		if err := waitForPresentedCert(t.Context(), e.webhook, newCert.CertPEM); err != nil {
 			return err
 		}
 		// The API server keeps its connections to the webhook alive, so
@@ -100,7 +99,7 @@ func TestTLSRotation(t *testing.T) {
 			return fmt.Errorf("after the swap: %w", err)
 		}
 		step(phaseNewCert, settle)
-		if err := e.release.SetCABundle(t.Context(), newCA); err != nil {
+		if err := e.release.SetCABundle(t.Context(), newCA.PEM); err != nil {
 			return err
 		}
 		// A new caBundle makes the API server open new connections: the pods
@@ -198,19 +197,6 @@ func verifyWithStoredCABundle(ctx context.Context, e *env) error {
 		if err := conn.Close(); err != nil {
 			return fmt.Errorf("webhook %s: close: %w", w.Name, err)
 		}
-	}
-	return nil
-}
-
-// replaceFile writes data next to path and renames it over path, so a
-// reader sees the old or the new content, never a partial file.
-func replaceFile(path string, data []byte) error {
-	tmp := path + ".new"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		return fmt.Errorf("write %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("rename %s: %w", tmp, err)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package rig
+package localcluster
 
 import (
 	"crypto/ecdsa"
@@ -40,7 +40,7 @@ func NewCA() (*CA, error) {
 	now := time.Now()
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "gopherscope-bench-ca"},
+		Subject:               pkix.Name{CommonName: "gopherscope-test-ca"},
 		NotBefore:             now.Add(-time.Minute),
 		NotAfter:              now.Add(certValidity),
 		IsCA:                  true,
