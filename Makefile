@@ -109,11 +109,16 @@ $(BIN)/promtool:
 	@echo "building promtool $(PROMTOOL_VERSION) (first time ~8 min)"
 	GOBIN=$(BIN) go install github.com/prometheus/prometheus/cmd/promtool@$(PROMTOOL_VERSION)
 
-.PHONY: controlplane
-controlplane: $(BIN)/kube-apiserver $(BIN)/etcd ## Build kube-apiserver and etcd from their Go modules (first time ~9 min).
+KUBE_BINARIES := kube-apiserver kubelet kube-controller-manager kube-scheduler kube-proxy kubectl
 
-$(BIN)/kube-apiserver: $(wildcard hack/controlplane/kube-apiserver/*)
-	hack/controlplane/build.sh kube-apiserver
+.PHONY: controlplane
+controlplane: $(BIN)/.kubernetes-built $(BIN)/etcd ## Build the local cluster (kube-apiserver, kubelet, controller-manager, scheduler, kube-proxy, kubectl, etcd) from their Go modules (first time ~15 min).
+
+# One go build for all Kubernetes binaries, so the packages they share compile once.
+$(BIN)/.kubernetes-built: $(shell find hack/controlplane/kubernetes -type f)
+	hack/controlplane/build.sh kubernetes
+	@for b in $(KUBE_BINARIES); do test -x $(BIN)/$$b || { echo "missing bin/$$b"; exit 1; }; done
+	@touch $@
 
 $(BIN)/etcd: $(wildcard hack/controlplane/etcd/*)
 	hack/controlplane/build.sh etcd

@@ -15,10 +15,10 @@ generated+=(charts/gopherscope/README.md)
 
 # The control plane module's replace block, from k8s.io/kubernetes's go.mod.
 hack/controlplane/gen-replaces.sh
-generated+=(hack/controlplane/kube-apiserver/go.mod)
+generated+=(hack/controlplane/kubernetes/go.mod)
 
 # Every module's go.mod and go.sum are tidy.
-for dir in . hack/images hack/controlplane/kube-apiserver hack/controlplane/etcd; do
+for dir in . hack/images hack/controlplane/kubernetes hack/controlplane/etcd; do
   if ! (cd "$dir" && go mod tidy -diff); then
     echo "verify: go.mod/go.sum of $dir are not tidy; run go mod tidy there" >&2
     exit 1

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Rewrites the replace block of hack/controlplane/kube-apiserver/go.mod from
+# Rewrites the replace block of hack/controlplane/kubernetes/go.mod from
 # k8s.io/kubernetes's own go.mod: each staging module it replaces with a local
 # path (./staging/src/k8s.io/X) is pinned to its release, k8s.io/X v0.MINOR.PATCH.
 # As a dependency, k8s.io/kubernetes's replaces are ignored, so ours must say them.
 # Usage: hack/controlplane/gen-replaces.sh   (make verify checks the result)
 set -euo pipefail
-mod="$(cd "$(dirname "$0")/kube-apiserver" && pwd)/go.mod"
+mod="$(cd "$(dirname "$0")/kubernetes" && pwd)/go.mod"
 cd "$(dirname "$mod")"
 version=$(go list -m -f '{{.Version}}' k8s.io/kubernetes)        # v1.37.2
 staging="v0.${version#v1.}"                                       # v0.37.2
