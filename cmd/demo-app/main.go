@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -29,6 +30,7 @@ func run() int {
 	opts := app.DefaultOptions()
 	fs := flag.NewFlagSet("demo-app", flag.ContinueOnError)
 	opts.AddFlags(fs)
+	exitAfter := fs.Duration("exit-after", 0, "exit 0 after this long, as a batch job would (0 = serve until stopped)")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return 2 // the flag package has printed the error and the usage
 	}
@@ -46,7 +48,17 @@ func run() int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := app.Run(ctx, opts, log, os.Stdout); err != nil {
+	if *exitAfter > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *exitAfter)
+		defer cancel()
+	}
+	err = app.Run(ctx, opts, log, os.Stdout)
+	var exit app.ExitRequested
+	switch {
+	case errors.As(err, &exit):
+		return int(exit)
+	case err != nil:
 		log.Error(err, "demo-app stopped")
 		return 1
 	}

@@ -11,10 +11,25 @@ import (
 )
 
 // NewAppHandler returns the app server's handler: the knobs (goroutines,
-// allocations, GC), GET /self, GET /pauses and GET /healthz. Every answer is
-// JSON.
-func NewAppHandler(p *Parker, a *Allocator, log logr.Logger) http.Handler {
+// allocations, GC, exit), GET /self, GET /pauses and GET /healthz. Every
+// answer is JSON. POST /exit?code=N sends N on exits (buffered by the
+// caller), for Run to end the process with that code, as a crash would.
+func NewAppHandler(p *Parker, a *Allocator, exits chan<- int, log logr.Logger) http.Handler {
 	mux := http.NewServeMux()
+	mux.HandleFunc("POST /exit", func(w http.ResponseWriter, r *http.Request) {
+		code, err := strconv.Atoi(r.URL.Query().Get("code"))
+		if err != nil || code < 0 || code > 125 {
+			writeError(w, fmt.Errorf("code %q: want a whole number from 0 to 125", r.URL.Query().Get("code")))
+			return
+		}
+		log.Info("exiting as asked", "code", code)
+		select {
+		case exits <- code:
+			writeJSON(w, map[string]int{"exiting": code})
+		default:
+			writeError(w, fmt.Errorf("already exiting"))
+		}
+	})
 	mux.HandleFunc("POST /goroutines", func(w http.ResponseWriter, r *http.Request) {
 		n, err := strconv.Atoi(r.URL.Query().Get("n"))
 		if err != nil {

@@ -17,10 +17,36 @@ import (
 // appServer starts the app handler; its parked goroutines are stopped at cleanup.
 func appServer(t *testing.T) *httptest.Server {
 	t.Helper()
-	var p Parker
-	srv := httptest.NewServer(NewAppHandler(&p, &Allocator{}, testr.New(t)))
-	t.Cleanup(func() { srv.Close(); p.StopAll() })
+	srv, _ := appServerWithExits(t)
 	return srv
+}
+
+// appServerWithExits is appServer that also returns where POST /exit sends its code.
+func appServerWithExits(t *testing.T) (*httptest.Server, <-chan int) {
+	t.Helper()
+	var p Parker
+	exits := make(chan int, 1)
+	srv := httptest.NewServer(NewAppHandler(&p, &Allocator{}, exits, testr.New(t)))
+	t.Cleanup(func() { srv.Close(); p.StopAll() })
+	return srv, exits
+}
+
+func TestExitKnobAsksRunToExitWithTheCodeOnce(t *testing.T) {
+	srv, exits := appServerWithExits(t)
+	for _, bad := range []string{"", "x", "-1", "126"} {
+		if code, body := call(t, http.MethodPost, srv.URL+"/exit?code="+bad); code != http.StatusBadRequest || body["error"] == nil {
+			t.Errorf("POST /exit?code=%s: %d %v, want 400 with an error", bad, code, body)
+		}
+	}
+	if code, body := call(t, http.MethodPost, srv.URL+"/exit?code=3"); code != http.StatusOK || body["exiting"] != 3.0 {
+		t.Fatalf("POST /exit?code=3: %d %v, want 200 {exiting: 3}", code, body)
+	}
+	if code, _ := call(t, http.MethodPost, srv.URL+"/exit?code=4"); code != http.StatusBadRequest {
+		t.Errorf("a second POST /exit while the first is pending: %d, want 400", code)
+	}
+	if got := <-exits; got != 3 {
+		t.Errorf("exit code sent: %d, want 3", got)
+	}
 }
 
 // call sends method url and decodes the JSON answer into a map.

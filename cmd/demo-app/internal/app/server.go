@@ -12,6 +12,12 @@ import (
 	"github.com/go-logr/logr"
 )
 
+// ExitRequested is Run's error after POST /exit: the process should exit
+// with this code.
+type ExitRequested int
+
+func (e ExitRequested) Error() string { return fmt.Sprintf("exit %d requested", int(e)) }
+
 // shutdownTimeout bounds the graceful shutdown of both servers.
 const shutdownTimeout = 5 * time.Second
 
@@ -40,9 +46,10 @@ func Run(ctx context.Context, opts Options, log logr.Logger, out io.Writer) erro
 
 	var parker Parker
 	defer parker.StopAll()
+	exits := make(chan int, 1)
 	servers := []*http.Server{
 		{Handler: debugHandler, ReadHeaderTimeout: 10 * time.Second},
-		{Handler: NewAppHandler(&parker, &Allocator{}, log), ReadHeaderTimeout: 10 * time.Second},
+		{Handler: NewAppHandler(&parker, &Allocator{}, exits, log), ReadHeaderTimeout: 10 * time.Second},
 	}
 	errc := make(chan error, len(servers))
 	for i, ln := range []net.Listener{debugLn, appLn} {
@@ -70,6 +77,8 @@ func Run(ctx context.Context, opts Options, log logr.Logger, out io.Writer) erro
 		log.Info("shutting down")
 	case serveErr = <-errc:
 		serveErr = fmt.Errorf("serve: %w", serveErr)
+	case code := <-exits:
+		serveErr = ExitRequested(code)
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
