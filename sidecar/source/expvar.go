@@ -47,21 +47,12 @@ type ExpvarData struct {
 	CmdlineHash uint64
 }
 
-// ParseExpvar decodes expvar's JSON. Only "memstats" and "cmdline" are kept;
-// everything else the app publishes is skipped. A body without memstats is
-// an error. The command line is only hashed, never kept (it may hold
-// secrets); one of an unexpected type is hashed as it was written rather
-// than failing the whole body.
+// ParseExpvar decodes expvar's JSON with encoding/json. Only "memstats" and
+// "cmdline" are kept; everything else the app publishes is skipped. A body
+// without memstats is an error. The command line is only hashed, never kept
+// (it may hold secrets); one of an unexpected type is hashed as it was
+// written rather than failing the whole body.
 func ParseExpvar(body []byte) (*ExpvarData, error) {
-	if data, ok := parseExpvarFast(body); ok {
-		return data, nil
-	}
-	return parseExpvarJSON(body)
-}
-
-// parseExpvarJSON is ParseExpvar with encoding/json, for every body that
-// parseExpvarFast leaves to it.
-func parseExpvarJSON(body []byte) (*ExpvarData, error) {
 	var doc struct {
 		Cmdline  json.RawMessage `json:"cmdline"`
 		MemStats *MemStats       `json:"memstats"`

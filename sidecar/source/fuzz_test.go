@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/common/expfmt"
 )
 
@@ -76,29 +75,6 @@ func FuzzParsePrometheus(f *testing.F) {
 			if i > 0 && fams[i-1].GetName() >= f.GetName() {
 				t.Fatalf("families not sorted or duplicated: %q then %q", fams[i-1].GetName(), f.GetName())
 			}
-		}
-	})
-}
-
-// FuzzParseExpvarFastAgreesWithEncodingJSON: whatever the one-pass reader
-// accepts, encoding/json reads alike.
-func FuzzParseExpvarFastAgreesWithEncodingJSON(f *testing.F) {
-	f.Add(fixture(f, "vars.json"))
-	f.Add(fixture(f, "vars-wrapped.json"))
-	f.Add(`{"memstats": {"NumGC": 4294967295, "PauseNs": [1, 2, 3]}, "cmdline": ["a\u0000b"]}`)
-	f.Add(`{"memstats": {"PauseNs": [` + strings.Repeat("18446744073709551615,", 300) + `0]}}`)
-	f.Add(`{"x": {"y": [true, false, null, -1.5e-3, "\ud800"]}, "memstats": {"BySize": [{"Size": 8}], "alloc": 1}}`)
-	f.Fuzz(func(t *testing.T, body string) {
-		fast, ok := parseExpvarFast([]byte(body))
-		if !ok {
-			return
-		}
-		slow, err := parseExpvarJSON([]byte(body))
-		if err != nil {
-			t.Fatalf("the one-pass reader accepted what encoding/json refuses (%v): %q", err, body)
-		}
-		if diff := cmp.Diff(slow, fast); diff != "" {
-			t.Fatalf("the one-pass reader read %q differently (-encoding/json +one pass):\n%s", body, diff)
 		}
 	})
 }

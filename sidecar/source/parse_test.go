@@ -2,8 +2,11 @@ package source
 
 import (
 	"errors"
+	"expvar"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -262,5 +265,24 @@ func TestParsePrometheusOpenMetricsWithoutEOFIsAnError(t *testing.T) {
 	_, err := ParsePrometheus(strings.NewReader("# TYPE go_threads gauge\ngo_threads 5\n"), expfmt.NewFormat(expfmt.TypeOpenMetrics))
 	if err == nil {
 		t.Fatal("an OpenMetrics body without # EOF was accepted")
+	}
+}
+
+// BenchmarkParseExpvar is the parsing of one sample of a busy app's expvar:
+// this test process's /debug/vars after more garbage collections than
+// MemStats remembers, so PauseNs and PauseEnd are full.
+func BenchmarkParseExpvar(b *testing.B) {
+	for range 300 {
+		runtime.GC()
+	}
+	rec := httptest.NewRecorder()
+	expvar.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/debug/vars", nil))
+	body := rec.Body.Bytes()
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseExpvar(body); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
