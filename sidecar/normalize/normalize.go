@@ -9,22 +9,9 @@ import (
 	"github.com/gopherscope/gopherscope/sidecar/source"
 )
 
-// Input is what the sources returned for one sample; a nil field means that
-// source gave nothing this time (absent, failing or backing off).
-type Input struct {
-	// Expvar is the expvar source's reading.
-	Expvar *source.ExpvarData
-	// Profiles is the pprof source's reading.
-	Profiles *source.ProfileCounts
-	// Prometheus is the app's own go_* and process_* families. Normalize
-	// takes ownership: it adjusts their counters in place.
-	Prometheus []*dto.MetricFamily
-}
-
-// Empty reports whether no source gave anything.
-func (in Input) Empty() bool {
-	return in.Expvar == nil && in.Profiles == nil && in.Prometheus == nil
-}
+// Input is what the sources read for one sample. Normalize takes ownership
+// of its Prometheus families: it adjusts their counters in place.
+type Input = source.Readings
 
 // Output is one normalized sample.
 type Output struct {

@@ -96,6 +96,16 @@ func NewExpvar(cfg Config, path string) *Expvar {
 	return &Expvar{client: cfg.Client, poller: newPoller(cfg, path)}
 }
 
+// Name returns "expvar".
+func (*Expvar) Name() string { return "expvar" }
+
+// FetchInto reads the app's memstats once into r.Expvar.
+func (s *Expvar) FetchInto(ctx context.Context, r *Readings) error {
+	d, err := s.Fetch(ctx)
+	r.Expvar = d
+	return err
+}
+
 // Fetch reads the app's memstats once.
 func (s *Expvar) Fetch(ctx context.Context) (*ExpvarData, error) {
 	var out *ExpvarData

@@ -22,6 +22,18 @@ func NewPprof(cfg Config, prefix string) *Pprof {
 	return &Pprof{client: cfg.Client, poller: newPoller(cfg, strings.TrimRight(prefix, "/"))}
 }
 
+// Name returns "pprof".
+func (*Pprof) Name() string { return "pprof" }
+
+// FetchInto reads the profile counts once into r.Profiles.
+func (s *Pprof) FetchInto(ctx context.Context, r *Readings) error {
+	c, err := s.Fetch(ctx)
+	if err == nil {
+		r.Profiles = &c
+	}
+	return err
+}
+
 // Fetch reads the profile counts once.
 func (s *Pprof) Fetch(ctx context.Context) (ProfileCounts, error) {
 	var out ProfileCounts

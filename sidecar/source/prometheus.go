@@ -131,6 +131,20 @@ func NewPrometheus(cfg Config, path string) *Prometheus {
 	return &Prometheus{client: cfg.Client, poller: newPoller(cfg, path)}
 }
 
+// Name returns "prometheus".
+func (*Prometheus) Name() string { return "prometheus" }
+
+// FetchInto reads the app's go_* and process_* families once into
+// r.Prometheus.
+func (s *Prometheus) FetchInto(ctx context.Context, r *Readings) error {
+	fams, err := s.Fetch(ctx)
+	if err == nil && fams == nil {
+		fams = []*dto.MetricFamily{} // the app answered: it is up
+	}
+	r.Prometheus = fams
+	return err
+}
+
 // Fetch reads the app's go_* and process_* families once.
 func (s *Prometheus) Fetch(ctx context.Context) ([]*dto.MetricFamily, error) {
 	var out []*dto.MetricFamily
