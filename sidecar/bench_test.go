@@ -3,6 +3,7 @@ package sidecar
 import (
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 
 	"github.com/go-logr/logr"
@@ -26,8 +27,9 @@ func benchSampler(b *testing.B, metricsPath string) *Sampler {
 	return s
 }
 
-// BenchmarkMetricsRender is one scrape of /metrics: what each of N
-// Prometheus servers costs the sidecar (and nothing to the app).
+// BenchmarkMetricsRender is one scrape of /metrics after the first of the
+// sample (which renders it): what each further Prometheus server costs the
+// sidecar (and nothing to the app).
 func BenchmarkMetricsRender(b *testing.B) {
 	s := benchSampler(b, metricsPath)
 	h := MetricsHandler(s, logr.Discard())
@@ -39,6 +41,31 @@ func BenchmarkMetricsRender(b *testing.B) {
 		if rec.Code != http.StatusOK {
 			b.Fatal(rec.Code)
 		}
+	}
+}
+
+// BenchmarkSampleOnceWithScrapers is one sample of an expvar+pprof app and
+// its scrapes by 1, 2 and 10 Prometheus servers asking for gzip, as an HA
+// pair does: the first scrape renders, the others get the same bytes.
+func BenchmarkSampleOnceWithScrapers(b *testing.B) {
+	for _, scrapers := range []int{1, 2, 10} {
+		b.Run(strconv.Itoa(scrapers), func(b *testing.B) {
+			s := benchSampler(b, "")
+			h := MetricsHandler(s, logr.Discard())
+			req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+			req.Header.Set("Accept-Encoding", "gzip")
+			b.ReportAllocs()
+			for b.Loop() {
+				s.SampleOnce(b.Context())
+				for range scrapers {
+					rec := httptest.NewRecorder()
+					h.ServeHTTP(rec, req)
+					if rec.Code != http.StatusOK {
+						b.Fatal(rec.Code)
+					}
+				}
+			}
+		})
 	}
 }
 

@@ -1,19 +1,176 @@
 package sidecar
 
 import (
+	"bytes"
+	"compress/gzip"
 	"errors"
 	"fmt"
 	"math"
+	"net/http"
+	"strconv"
 	"strings"
+	"sync"
+	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
 )
 
-// constMetrics turns normalized families into immutable const metrics, built
-// once per sample so that every scrape of /metrics only re-sends them. Series
-// that cannot be expressed (invalid names or labels, unsupported types) are
-// left out and reported in the error; the rest are kept.
+// Snapshot is one sample, immutable once published. Its exposition is
+// rendered once per format, on the first scrape that asks for it, and every
+// later scraper gets the same bytes: N scrapers cost the app nothing and the
+// sidecar little more than one.
+type Snapshot struct {
+	// Time is when the sample started.
+	Time time.Time
+	// TargetUp says whether any of the app's endpoints answered.
+	TargetUp bool
+
+	families []*dto.MetricFamily // the app's normalized series
+	health   []prometheus.Metric // the sidecar's gopherscope_* series
+
+	gatherOnce sync.Once
+	gathered   []*dto.MetricFamily
+
+	mu        sync.Mutex
+	encodings map[expfmt.Format]*encoding
+}
+
+// encoding is a snapshot's exposition in one format, plain and gzipped.
+type encoding struct {
+	plainOnce, gzipOnce sync.Once
+	plain, gzipped      []byte
+}
+
+// MetricsHandler serves the latest snapshot in the Prometheus exposition
+// format negotiated with the scraper (gzipped when it accepts gzip). Before
+// the first sample the exposition is empty.
+func MetricsHandler(s *Sampler, log logr.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		format := expfmt.NegotiateAccept(r.Header, expfmt.DefaultAcceptedFormats()...)
+		h := w.Header()
+		h.Add("Vary", "Accept")
+		h.Add("Vary", "Accept-Encoding")
+		h.Set("Content-Type", string(format))
+		snap := s.Latest()
+		if snap == nil {
+			return
+		}
+		gzipped := acceptsGzip(r.Header.Get("Accept-Encoding"))
+		body := snap.exposition(format, gzipped, log)
+		if gzipped {
+			h.Set("Content-Encoding", "gzip")
+		}
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+		_, _ = w.Write(body)
+	})
+}
+
+// acceptsGzip reports whether an Accept-Encoding header allows gzip.
+func acceptsGzip(header string) bool {
+	for coding := range strings.SplitSeq(header, ",") {
+		name, params, _ := strings.Cut(coding, ";")
+		if !strings.EqualFold(strings.TrimSpace(name), "gzip") {
+			continue
+		}
+		q, isQ := strings.CutPrefix(strings.TrimSpace(params), "q=")
+		weight, err := strconv.ParseFloat(q, 64)
+		return !isQ || err != nil || weight > 0
+	}
+	return false
+}
+
+// exposition returns the snapshot's exposition in format, rendering it on
+// the first call for that format and (separately) its gzipped form.
+func (s *Snapshot) exposition(format expfmt.Format, gzipped bool, log logr.Logger) []byte {
+	s.mu.Lock()
+	if s.encodings == nil {
+		s.encodings = map[expfmt.Format]*encoding{}
+	}
+	e := s.encodings[format]
+	if e == nil {
+		e = &encoding{}
+		s.encodings[format] = e
+	}
+	s.mu.Unlock()
+
+	e.plainOnce.Do(func() { e.plain = encode(s.gather(log), format, log) })
+	if !gzipped {
+		return e.plain
+	}
+	e.gzipOnce.Do(func() { e.gzipped = gzipBytes(e.plain) })
+	return e.gzipped
+}
+
+// gzipWriters are reused: each holds about a megabyte of compressor state.
+var gzipWriters = sync.Pool{New: func() any { return gzip.NewWriter(nil) }}
+
+func gzipBytes(b []byte) []byte {
+	var buf bytes.Buffer
+	zw := gzipWriters.Get().(*gzip.Writer)
+	defer gzipWriters.Put(zw)
+	zw.Reset(&buf)
+	_, _ = zw.Write(b) // a bytes.Buffer does not fail
+	_ = zw.Close()
+	return buf.Bytes()
+}
+
+// gather checks and sorts the snapshot's series once, through a private
+// registry of const metrics (never the default registry): series the
+// registry refuses are left out and logged, the rest are kept.
+func (s *Snapshot) gather(log logr.Logger) []*dto.MetricFamily {
+	s.gatherOnce.Do(func() {
+		metrics, err := constMetrics(s.families)
+		if err != nil {
+			log.V(1).Info("series left out of the exposition", "error", err.Error())
+		}
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(constCollector(append(metrics, s.health...)))
+		s.gathered, err = reg.Gather()
+		if err != nil {
+			log.Info("series left out of the exposition", "error", err.Error())
+		}
+	})
+	return s.gathered
+}
+
+// encode writes families in format; a family that fails is logged and left out.
+func encode(fams []*dto.MetricFamily, format expfmt.Format, log logr.Logger) []byte {
+	var buf bytes.Buffer
+	enc := expfmt.NewEncoder(&buf, format)
+	for _, f := range fams {
+		if err := enc.Encode(f); err != nil {
+			log.Info("series left out of the exposition", "error", err.Error())
+		}
+	}
+	if c, ok := enc.(expfmt.Closer); ok {
+		if err := c.Close(); err != nil {
+			log.Info("close the exposition", "error", err.Error())
+		}
+	}
+	return buf.Bytes()
+}
+
+// constCollector sends fixed metrics. It describes nothing up front (an
+// unchecked collector): the app's series are only known once sampled. The
+// registry still rejects duplicates and inconsistencies.
+type constCollector []prometheus.Metric
+
+// Describe sends nothing: the collector is unchecked.
+func (constCollector) Describe(chan<- *prometheus.Desc) {}
+
+// Collect sends the metrics.
+func (c constCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, m := range c {
+		ch <- m
+	}
+}
+
+// constMetrics turns normalized families into const metrics. Series that
+// cannot be expressed (invalid names or labels, unsupported types) are left
+// out and reported in the error; the rest are kept.
 func constMetrics(fams []*dto.MetricFamily) ([]prometheus.Metric, error) {
 	out := make([]prometheus.Metric, 0, len(fams))
 	var errs []error

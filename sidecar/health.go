@@ -1,14 +1,14 @@
 package sidecar
 
 import (
-	"github.com/prometheus/client_golang/prometheus"
-)
+	"context"
+	"errors"
+	"time"
 
-// Source names, the values of the source label of the health series.
-const (
-	sourceExpvar     = "expvar"
-	sourcePprof      = "pprof"
-	sourcePrometheus = "prometheus"
+	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gopherscope/gopherscope/sidecar/source"
 )
 
 // healthDescs describe the sidecar's own health series. They live under
@@ -33,13 +33,40 @@ func newHealthDescs() healthDescs {
 	}
 }
 
-// sourceStatus is what the sampler remembers about one source.
-type sourceStatus struct {
-	name     string
+// observedSource is the one wrapper every source is called through, as
+// node_exporter calls its collectors: it times each attempt and remembers
+// whether it succeeded, for gopherscope_source_up and
+// gopherscope_scrape_duration_seconds. It is owned by the sampling goroutine.
+type observedSource struct {
+	source.Source
 	up       bool
 	duration float64 // seconds, of the last attempt
 	lastErr  string  // of the last failed attempt; "" when up
-	port     int
+}
+
+// fetch makes one attempt into r and records it. It logs only transitions,
+// so a target that stays down does not flood the log.
+func (o *observedSource) fetch(ctx context.Context, r *source.Readings, now func() time.Time, log logr.Logger) {
+	start := now()
+	err := o.FetchInto(ctx, r)
+	if errors.Is(err, source.ErrBackingOff) {
+		o.up = false
+		return
+	}
+	o.duration = now().Sub(start).Seconds()
+	wasUp, hadErr := o.up, o.lastErr != ""
+	o.up = err == nil
+	if err == nil {
+		o.lastErr = ""
+		if !wasUp {
+			log.Info("source up", "source", o.Name(), "port", o.Port())
+		}
+		return
+	}
+	o.lastErr = err.Error()
+	if wasUp || !hadErr {
+		log.Info("source down", "source", o.Name(), "error", o.lastErr)
+	}
 }
 
 func boolValue(b bool) float64 {
@@ -50,7 +77,7 @@ func boolValue(b bool) float64 {
 }
 
 // metrics returns the health series for one sample.
-func (d healthDescs) metrics(up bool, sources []*sourceStatus, restarts uint64, sampledAt float64) []prometheus.Metric {
+func (d healthDescs) metrics(up bool, sources []*observedSource, restarts uint64, sampledAt float64) []prometheus.Metric {
 	out := []prometheus.Metric{
 		prometheus.MustNewConstMetric(d.targetUp, prometheus.GaugeValue, boolValue(up)),
 		prometheus.MustNewConstMetric(d.restarts, prometheus.CounterValue, float64(restarts)),
@@ -58,8 +85,8 @@ func (d healthDescs) metrics(up bool, sources []*sourceStatus, restarts uint64, 
 	}
 	for _, s := range sources {
 		out = append(out,
-			prometheus.MustNewConstMetric(d.sourceUp, prometheus.GaugeValue, boolValue(s.up), s.name),
-			prometheus.MustNewConstMetric(d.scrapeDuration, prometheus.GaugeValue, s.duration, s.name),
+			prometheus.MustNewConstMetric(d.sourceUp, prometheus.GaugeValue, boolValue(s.up), s.Name()),
+			prometheus.MustNewConstMetric(d.scrapeDuration, prometheus.GaugeValue, s.duration, s.Name()),
 		)
 	}
 	return out

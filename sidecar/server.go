@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/gopherscope/gopherscope/config/names"
 	"github.com/gopherscope/gopherscope/sidecar/history"
@@ -19,44 +17,6 @@ import (
 
 // shutdownTimeout bounds how long in-flight requests may finish on shutdown.
 const shutdownTimeout = 5 * time.Second
-
-// snapshotCollector sends the latest snapshot's const metrics. It describes
-// nothing up front (an unchecked collector): the app's series are only known
-// once sampled. The registry still rejects duplicates and inconsistencies.
-type snapshotCollector struct{ sampler *Sampler }
-
-// Describe sends nothing: the collector is unchecked.
-func (snapshotCollector) Describe(chan<- *prometheus.Desc) {}
-
-// Collect sends the latest snapshot's metrics.
-func (c snapshotCollector) Collect(ch chan<- prometheus.Metric) {
-	snap := c.sampler.Latest()
-	if snap == nil {
-		return
-	}
-	for _, m := range snap.Metrics {
-		ch <- m
-	}
-}
-
-// MetricsHandler serves the latest snapshot in the Prometheus exposition
-// format, from a private registry (never the default one, and without the
-// sidecar's own Go or process collectors).
-func MetricsHandler(s *Sampler, log logr.Logger) http.Handler {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(snapshotCollector{sampler: s})
-	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{
-		ErrorLog:            promLogger{log},
-		ErrorHandling:       promhttp.ContinueOnError,
-		MaxRequestsInFlight: 8,
-		Timeout:             10 * time.Second,
-	})
-}
-
-// promLogger adapts logr to promhttp's Println logger.
-type promLogger struct{ log logr.Logger }
-
-func (l promLogger) Println(v ...any) { l.log.Info("metrics handler", "message", fmt.Sprint(v...)) }
 
 // NewMux returns the sidecar's routes: the exposition, health and
 // readiness, the history API and the page. Nothing else is served (no
