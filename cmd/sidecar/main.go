@@ -9,57 +9,76 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
 
-	"github.com/go-logr/zapr"
+	"github.com/go-logr/logr"
 
+	"github.com/gopherscope/gopherscope/internal/logging"
 	"github.com/gopherscope/gopherscope/sidecar"
 	"github.com/gopherscope/gopherscope/version"
 )
 
 func main() {
-	os.Exit(run())
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := execute(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, sidecar.Run)
+	stop()
+	os.Exit(code)
 }
 
-// run parses the flags, builds the logger and serves until SIGINT or
-// SIGTERM; it returns the exit code.
-func run() int {
+// runFunc serves with parsed, valid options until ctx ends.
+type runFunc func(ctx context.Context, opts sidecar.Options, log logr.Logger) error
+
+// Exit codes of execute.
+const (
+	exitOK    = 0
+	exitError = 1 // the sidecar failed
+	exitUsage = 2 // bad flags or options, as the flag package exits
+)
+
+// execute parses args, then prints the version or builds the logger (on
+// stderr) and calls run: the command's whole behaviour, without a server,
+// so tests pass their own run. getenv reads the environment (the pod's
+// downward API and GOMAXPROCS). It returns the exit code.
+func execute(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, run runFunc) int {
 	opts := newOptions()
 	fs := flag.NewFlagSet("sidecar", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	opts.AddFlags(fs)
-	if err := fs.Parse(os.Args[1:]); err != nil {
+	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return 0
+			return exitOK
 		}
-		return 2 // the flag package has printed the error and the usage
+		return exitUsage // the flag package has printed the error and the usage
+	}
+	if fs.NArg() > 0 {
+		_, _ = fmt.Fprintf(stderr, "sidecar: unexpected arguments: %q\n", fs.Args())
+		return exitUsage
 	}
 	if opts.PrintVersion {
-		fmt.Println(version.Version)
-		return 0
+		_, _ = fmt.Fprintln(stdout, version.Version)
+		return exitOK
 	}
-	limitProcs(os.Getenv)
-	opts.Sidecar.PodName, opts.Sidecar.PodNamespace = os.Getenv(envPodName), os.Getenv(envPodNamespace)
+	limitProcs(getenv)
+	opts.Sidecar.PodName, opts.Sidecar.PodNamespace = getenv(envPodName), getenv(envPodNamespace)
 	opts.Sidecar.UserAgent = "gopherscope-sidecar/" + version.Version
 	if err := opts.Validate(); err != nil {
-		fmt.Fprintf(os.Stderr, "sidecar: %v\n", err)
-		return 2
+		_, _ = fmt.Fprintf(stderr, "sidecar: %v\n", err)
+		return exitUsage
 	}
-	zl, err := newZapLogger(opts.LogLevel)
+	log, flush, err := logging.New(opts.LogLevel, stderr)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "sidecar: build logger: %v\n", err)
-		return 1
+		_, _ = fmt.Fprintf(stderr, "sidecar: --log-level: %v\n", err)
+		return exitUsage
 	}
-	defer func() { _ = zl.Sync() }()
-	log := zapr.NewLogger(zl).WithValues("version", version.Version)
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := sidecar.Run(ctx, opts.Sidecar, log); err != nil {
+	defer flush()
+	log = log.WithValues("version", version.Version)
+	if err := run(ctx, opts.Sidecar, log); err != nil {
 		log.Error(err, "sidecar stopped")
-		return 1
+		return exitError
 	}
 	log.Info("sidecar stopped")
-	return 0
+	return exitOK
 }

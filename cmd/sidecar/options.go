@@ -7,10 +7,8 @@ import (
 	"strconv"
 	"strings"
 
-	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
-
 	"github.com/gopherscope/gopherscope/config/names"
+	"github.com/gopherscope/gopherscope/internal/logging"
 	"github.com/gopherscope/gopherscope/sidecar"
 )
 
@@ -53,25 +51,13 @@ func (o *options) AddFlags(fs *flag.FlagSet) {
 // Validate reports every problem with the options at once.
 func (o *options) Validate() error {
 	var errs []error
-	if _, err := zapcore.ParseLevel(o.LogLevel); err != nil {
+	if err := logging.CheckLevel(o.LogLevel); err != nil {
 		errs = append(errs, fmt.Errorf("--log-level: %w", err))
 	}
 	if err := o.Sidecar.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
-}
-
-// newZapLogger builds a JSON production logger at the given level.
-func newZapLogger(level string) (*zap.Logger, error) {
-	lvl, err := zapcore.ParseLevel(level)
-	if err != nil {
-		return nil, err
-	}
-	cfg := zap.NewProductionConfig()
-	cfg.Level = zap.NewAtomicLevelAt(lvl)
-	cfg.DisableStacktrace = true // errors are one line each; the message says what failed
-	return cfg.Build()
 }
 
 // portList is a flag.Value for a comma-separated list of ports.

@@ -9,14 +9,11 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/go-logr/logr"
-	"github.com/go-logr/zapr"
-	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
+	"github.com/gopherscope/gopherscope/internal/logging"
 	"github.com/gopherscope/gopherscope/webhook"
 )
 
@@ -33,9 +30,9 @@ func main() {
 
 // run serves until ctx ends (SIGTERM, SIGINT).
 func run(ctx context.Context, opts *Options) error {
-	log, flush, err := newLogger(opts.LogLevel)
+	log, flush, err := logging.New(opts.LogLevel, os.Stderr)
 	if err != nil {
-		return err
+		return fmt.Errorf("--log-level: %w", err)
 	}
 	defer flush()
 	ctrl.SetLogger(log)
@@ -48,19 +45,4 @@ func run(ctx context.Context, opts *Options) error {
 	wopts := opts.webhookOptions()
 	wopts.RestConfig = restConfig
 	return webhook.Run(logf.IntoContext(ctx, log), wopts)
-}
-
-// newLogger builds zap's production JSON logger at the given level, as logr.
-func newLogger(level string) (logr.Logger, func(), error) {
-	lvl, err := zapcore.ParseLevel(level)
-	if err != nil {
-		return logr.Logger{}, nil, fmt.Errorf("--log-level: %w", err)
-	}
-	cfg := zap.NewProductionConfig()
-	cfg.Level = zap.NewAtomicLevelAt(lvl)
-	z, err := cfg.Build()
-	if err != nil {
-		return logr.Logger{}, nil, fmt.Errorf("build the logger: %w", err)
-	}
-	return zapr.NewLogger(z), func() { _ = z.Sync() }, nil
 }

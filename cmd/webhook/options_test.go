@@ -132,17 +132,3 @@ func TestWebhookOptionsCarryTheFlags(t *testing.T) {
 		t.Errorf("webhook options with the auditor (-want +got):\n%s", diff)
 	}
 }
-
-func TestNewLoggerRefusesAnUnknownLevel(t *testing.T) {
-	if _, _, err := newLogger("loud"); err == nil {
-		t.Errorf("newLogger(loud) succeeded")
-	}
-	log, flush, err := newLogger("debug")
-	if err != nil {
-		t.Fatalf("newLogger(debug): %v", err)
-	}
-	defer flush()
-	if !log.V(1).Enabled() {
-		t.Errorf("debug level does not enable V(1) logs")
-	}
-}
