@@ -1,6 +1,6 @@
 package config
 
-import "github.com/gopherscope/gopherscope/config/names"
+import sidecarconf "github.com/gopherscope/gopherscope/config/names"
 
 // Label and annotation keys. Labels select (they are what the webhook
 // configuration's namespaceSelector and objectSelector match), annotations
@@ -96,38 +96,21 @@ const (
 	EnvAppContainer = "GOPHERSCOPE_APP_CONTAINER"
 )
 
-// Command-line flags of the sidecar binary, as written by the injector into
-// the sidecar container's args (`--name=value`). cmd/sidecar defines exactly
-// these flags. They are declared in config/names (free of dependencies, so
-// the sidecar binary need not import this package).
+// Sidecar flags and paths still named here for the tests and tools under
+// test/ and hack/ that read them from this package. They are declared in
+// config/names (import it as sidecarconf), which every other importer uses;
+// remove these once test/ and hack/ do too.
 const (
-	// FlagTargetHost is the host of the app's debug server (default 127.0.0.1:
-	// the sidecar shares the pod's network namespace).
-	FlagTargetHost = names.FlagTargetHost
-	// FlagTargetPorts is the comma-separated list of the app's debug ports, probed in order.
-	FlagTargetPorts = names.FlagTargetPorts
-	// FlagExpvarPath is the app's expvar path.
-	FlagExpvarPath = names.FlagExpvarPath
-	// FlagPprofPath is the app's pprof path prefix.
-	FlagPprofPath = names.FlagPprofPath
-	// FlagMetricsPath is the app's own Prometheus path ("" = none).
-	FlagMetricsPath = names.FlagMetricsPath
-	// FlagInterval is the sampling interval.
-	FlagInterval = names.FlagInterval
-	// FlagListenAddress is where the sidecar serves /metrics, the page and its API.
-	FlagListenAddress = names.FlagListenAddress
-	// FlagHistory is how much history the ring buffer keeps (a duration).
-	FlagHistory = names.FlagHistory
-)
-
-// Paths served by the sidecar (declared in config/names).
-const (
-	// SidecarMetricsPath is the normalized Prometheus exposition.
-	SidecarMetricsPath = names.SidecarMetricsPath
-	// SidecarHealthzPath answers 200 while the sidecar process serves.
-	SidecarHealthzPath = names.SidecarHealthzPath
-	// SidecarReadyzPath answers 200 once the target has answered.
-	SidecarReadyzPath = names.SidecarReadyzPath
-	// SidecarHistoryPath serves the history ring buffer as JSON.
-	SidecarHistoryPath = names.SidecarHistoryPath
+	// FlagInterval is sidecarconf.FlagInterval.
+	FlagInterval = sidecarconf.FlagInterval
+	// FlagListenAddress is sidecarconf.FlagListenAddress.
+	FlagListenAddress = sidecarconf.FlagListenAddress
+	// SidecarMetricsPath is sidecarconf.SidecarMetricsPath.
+	SidecarMetricsPath = sidecarconf.SidecarMetricsPath
+	// SidecarHealthzPath is sidecarconf.SidecarHealthzPath.
+	SidecarHealthzPath = sidecarconf.SidecarHealthzPath
+	// SidecarReadyzPath is sidecarconf.SidecarReadyzPath.
+	SidecarReadyzPath = sidecarconf.SidecarReadyzPath
+	// SidecarHistoryPath is sidecarconf.SidecarHistoryPath.
+	SidecarHistoryPath = sidecarconf.SidecarHistoryPath
 )

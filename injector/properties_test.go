@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 
 	"github.com/gopherscope/gopherscope/config"
+	sidecarconf "github.com/gopherscope/gopherscope/config/names"
 )
 
 // addedAnnotations are the only annotation keys injection may add.
@@ -25,8 +26,8 @@ var addedAnnotations = []string{
 
 // sidecarFlags are the flags the injector may write into the sidecar's args.
 var sidecarFlags = []string{
-	config.FlagTargetPorts, config.FlagExpvarPath, config.FlagPprofPath, config.FlagMetricsPath,
-	config.FlagInterval, config.FlagListenAddress, config.FlagHistory,
+	sidecarconf.FlagTargetPorts, sidecarconf.FlagExpvarPath, sidecarconf.FlagPprofPath, sidecarconf.FlagMetricsPath,
+	sidecarconf.FlagInterval, sidecarconf.FlagListenAddress, sidecarconf.FlagHistory,
 }
 
 // checkInjectProperties runs Inject on pod and asserts what must hold for

@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/gopherscope/gopherscope/config"
+	sidecarconf "github.com/gopherscope/gopherscope/config/names"
 )
 
 // Probe timings of the sidecar. The startup probe allows 30 s for the
@@ -25,17 +26,17 @@ const (
 // sees them) and every value in them has been validated by readSettings.
 func buildSidecar(s *settings, port int32, cfg *config.Config, native bool) corev1.Container {
 	args := []string{
-		arg(config.FlagTargetPorts, joinPorts(s.targetPorts)),
-		arg(config.FlagExpvarPath, s.expvarPath),
-		arg(config.FlagPprofPath, s.pprofPath),
+		arg(sidecarconf.FlagTargetPorts, joinPorts(s.targetPorts)),
+		arg(sidecarconf.FlagExpvarPath, s.expvarPath),
+		arg(sidecarconf.FlagPprofPath, s.pprofPath),
 	}
 	if s.metricsPath != "" {
-		args = append(args, arg(config.FlagMetricsPath, s.metricsPath))
+		args = append(args, arg(sidecarconf.FlagMetricsPath, s.metricsPath))
 	}
 	args = append(args,
-		arg(config.FlagInterval, s.interval.String()),
-		arg(config.FlagListenAddress, ":"+strconv.Itoa(int(port))),
-		arg(config.FlagHistory, cfg.Sidecar.History.Duration.String()),
+		arg(sidecarconf.FlagInterval, s.interval.String()),
+		arg(sidecarconf.FlagListenAddress, ":"+strconv.Itoa(int(port))),
+		arg(sidecarconf.FlagHistory, cfg.Sidecar.History.Duration.String()),
 	)
 
 	c := corev1.Container{
@@ -84,7 +85,7 @@ func fieldEnv(name, fieldPath string) corev1.EnvVar {
 func healthProbe(periodSeconds, failureThreshold int32) *corev1.Probe {
 	return &corev1.Probe{
 		ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
-			Path:   config.SidecarHealthzPath,
+			Path:   sidecarconf.SidecarHealthzPath,
 			Port:   intstr.FromString(config.SidecarPortName),
 			Scheme: corev1.URISchemeHTTP,
 		}},

@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/gopherscope/gopherscope/config"
+	sidecarconf "github.com/gopherscope/gopherscope/config/names"
 )
 
 // Status is the content of the gopherscope.io/status annotation written on
@@ -83,13 +84,13 @@ func annotate(pod *corev1.Pod, st *Status) []string {
 	case !hasScrape && !hasPort && !hasPath:
 		ann[config.AnnotationPrometheusScrape] = prometheusScrapeTrue
 		ann[config.AnnotationPrometheusPort] = port
-		ann[config.AnnotationPrometheusPath] = config.SidecarMetricsPath
-	case scrape == prometheusScrapeTrue && promPort == port && path == config.SidecarMetricsPath:
+		ann[config.AnnotationPrometheusPath] = sidecarconf.SidecarMetricsPath
+	case scrape == prometheusScrapeTrue && promPort == port && path == sidecarconf.SidecarMetricsPath:
 		// Already pointing at the sidecar (an injection whose container
 		// was later removed, being redone): nothing to say.
 	default:
 		return []string{fmt.Sprintf("the pod's own prometheus.io/* annotations are left as they are, so they do not point at the sidecar (port %d, path %s); scrape it with a PodMonitor on port %s (the chart has one)",
-			st.Port, config.SidecarMetricsPath, config.SidecarPortName)}
+			st.Port, sidecarconf.SidecarMetricsPath, config.SidecarPortName)}
 	}
 	return nil
 }

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gopherscope/gopherscope/config/names"
+	sidecarconf "github.com/gopherscope/gopherscope/config/names"
 )
 
 // Options configure the sidecar. cmd/sidecar fills them from its flags.
@@ -40,13 +40,13 @@ type Options struct {
 // DefaultOptions returns the options the sidecar uses when given no flags.
 func DefaultOptions() Options {
 	return Options{
-		TargetHost:    names.DefaultTargetHost,
-		TargetPorts:   []int{int(names.DefaultTargetPort)},
-		ExpvarPath:    names.DefaultExpvarPath,
-		PprofPath:     names.DefaultPprofPath,
-		Interval:      names.DefaultInterval,
-		History:       names.DefaultHistory,
-		ListenAddress: fmt.Sprintf(":%d", names.DefaultSidecarPort),
+		TargetHost:    sidecarconf.DefaultTargetHost,
+		TargetPorts:   []int{int(sidecarconf.DefaultTargetPort)},
+		ExpvarPath:    sidecarconf.DefaultExpvarPath,
+		PprofPath:     sidecarconf.DefaultPprofPath,
+		Interval:      sidecarconf.DefaultInterval,
+		History:       sidecarconf.DefaultHistory,
+		ListenAddress: fmt.Sprintf(":%d", sidecarconf.DefaultSidecarPort),
 	}
 }
 
@@ -54,18 +54,18 @@ func DefaultOptions() Options {
 func (o *Options) Validate() error {
 	var errs []error
 	if strings.TrimSpace(o.TargetHost) == "" {
-		errs = append(errs, fmt.Errorf("--%s: must not be empty", names.FlagTargetHost))
+		errs = append(errs, fmt.Errorf("--%s: must not be empty", sidecarconf.FlagTargetHost))
 	}
 	if len(o.TargetPorts) == 0 {
-		errs = append(errs, fmt.Errorf("--%s: at least one port is needed", names.FlagTargetPorts))
+		errs = append(errs, fmt.Errorf("--%s: at least one port is needed", sidecarconf.FlagTargetPorts))
 	}
 	for _, p := range o.TargetPorts {
 		if p < 1 || p > 65535 {
-			errs = append(errs, fmt.Errorf("--%s: %d is not a port (1-65535)", names.FlagTargetPorts, p))
+			errs = append(errs, fmt.Errorf("--%s: %d is not a port (1-65535)", sidecarconf.FlagTargetPorts, p))
 		}
 	}
 	for _, p := range [...]struct{ flag, path string }{
-		{names.FlagExpvarPath, o.ExpvarPath}, {names.FlagPprofPath, o.PprofPath}, {names.FlagMetricsPath, o.MetricsPath},
+		{sidecarconf.FlagExpvarPath, o.ExpvarPath}, {sidecarconf.FlagPprofPath, o.PprofPath}, {sidecarconf.FlagMetricsPath, o.MetricsPath},
 	} {
 		if err := validatePath(p.path); err != nil {
 			errs = append(errs, fmt.Errorf("--%s: %w", p.flag, err))
@@ -74,14 +74,14 @@ func (o *Options) Validate() error {
 	if o.ExpvarPath == "" && o.PprofPath == "" && o.MetricsPath == "" {
 		errs = append(errs, errors.New("every source is disabled: set at least one of the expvar, pprof and metrics paths"))
 	}
-	if o.Interval < names.MinInterval {
-		errs = append(errs, fmt.Errorf("--%s: %s is shorter than the minimum %s", names.FlagInterval, o.Interval, names.MinInterval))
+	if o.Interval < sidecarconf.MinInterval {
+		errs = append(errs, fmt.Errorf("--%s: %s is shorter than the minimum %s", sidecarconf.FlagInterval, o.Interval, sidecarconf.MinInterval))
 	}
 	if o.History < o.Interval {
-		errs = append(errs, fmt.Errorf("--%s: %s is shorter than the interval %s", names.FlagHistory, o.History, o.Interval))
+		errs = append(errs, fmt.Errorf("--%s: %s is shorter than the interval %s", sidecarconf.FlagHistory, o.History, o.Interval))
 	}
 	if strings.TrimSpace(o.ListenAddress) == "" {
-		errs = append(errs, fmt.Errorf("--%s: must not be empty", names.FlagListenAddress))
+		errs = append(errs, fmt.Errorf("--%s: must not be empty", sidecarconf.FlagListenAddress))
 	}
 	if o.Timeout < 0 || o.MaxBodyBytes < 0 || o.BackoffMax < 0 {
 		errs = append(errs, errors.New("timeout, body cap and backoff must not be negative"))

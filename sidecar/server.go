@@ -10,7 +10,7 @@ import (
 
 	"github.com/go-logr/logr"
 
-	"github.com/gopherscope/gopherscope/config/names"
+	sidecarconf "github.com/gopherscope/gopherscope/config/names"
 	"github.com/gopherscope/gopherscope/sidecar/history"
 	"github.com/gopherscope/gopherscope/sidecar/ui"
 )
@@ -23,14 +23,14 @@ const shutdownTimeout = 5 * time.Second
 // DefaultServeMux, no pprof of the sidecar itself).
 func NewMux(s *Sampler, ring *history.Ring, opts Options, log logr.Logger) *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.Handle(names.SidecarMetricsPath, MetricsHandler(s, log))
-	mux.HandleFunc(names.SidecarHealthzPath, func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle(sidecarconf.SidecarMetricsPath, MetricsHandler(s, log))
+	mux.HandleFunc(sidecarconf.SidecarHealthzPath, func(w http.ResponseWriter, r *http.Request) {
 		if !getOrHead(w, r) {
 			return
 		}
 		_, _ = fmt.Fprintln(w, "ok")
 	})
-	mux.HandleFunc(names.SidecarReadyzPath, func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc(sidecarconf.SidecarReadyzPath, func(w http.ResponseWriter, r *http.Request) {
 		if !getOrHead(w, r) {
 			return
 		}
@@ -40,7 +40,7 @@ func NewMux(s *Sampler, ring *history.Ring, opts Options, log logr.Logger) *http
 		}
 		_, _ = fmt.Fprintln(w, "ok")
 	})
-	mux.Handle(names.SidecarHistoryPath, history.Handler(ring, opts.Interval, history.WithPod(opts.PodNamespace, opts.PodName)))
+	mux.Handle(sidecarconf.SidecarHistoryPath, history.Handler(ring, opts.Interval, history.WithPod(opts.PodNamespace, opts.PodName)))
 	mux.Handle("/", ui.Handler())
 	return mux
 }

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gopherscope/gopherscope/config/names"
+	sidecarconf "github.com/gopherscope/gopherscope/config/names"
 	"github.com/gopherscope/gopherscope/internal/logging"
 	"github.com/gopherscope/gopherscope/sidecar"
 )
@@ -35,14 +35,14 @@ func newOptions() *options {
 // injector writes exactly these).
 func (o *options) AddFlags(fs *flag.FlagSet) {
 	s := &o.Sidecar
-	fs.StringVar(&s.TargetHost, names.FlagTargetHost, s.TargetHost, "host of the app's debug server")
-	fs.Var((*portList)(&s.TargetPorts), names.FlagTargetPorts, "comma-separated debug ports of the app, probed in order")
-	fs.StringVar(&s.ExpvarPath, names.FlagExpvarPath, s.ExpvarPath, "path of the app's expvar handler (empty: do not read expvar)")
-	fs.StringVar(&s.PprofPath, names.FlagPprofPath, s.PprofPath, "path prefix of the app's net/http/pprof handlers (empty: do not read pprof)")
-	fs.StringVar(&s.MetricsPath, names.FlagMetricsPath, s.MetricsPath, "path of the app's own Prometheus endpoint (empty: none)")
-	fs.DurationVar(&s.Interval, names.FlagInterval, s.Interval, "sampling interval (at least 1s)")
-	fs.StringVar(&s.ListenAddress, names.FlagListenAddress, s.ListenAddress, "address to serve /metrics, the page and the history API on")
-	fs.DurationVar(&s.History, names.FlagHistory, s.History, "how much history the page keeps")
+	fs.StringVar(&s.TargetHost, sidecarconf.FlagTargetHost, s.TargetHost, "host of the app's debug server")
+	fs.Var((*portList)(&s.TargetPorts), sidecarconf.FlagTargetPorts, "comma-separated debug ports of the app, probed in order")
+	fs.StringVar(&s.ExpvarPath, sidecarconf.FlagExpvarPath, s.ExpvarPath, "path of the app's expvar handler (empty: do not read expvar)")
+	fs.StringVar(&s.PprofPath, sidecarconf.FlagPprofPath, s.PprofPath, "path prefix of the app's net/http/pprof handlers (empty: do not read pprof)")
+	fs.StringVar(&s.MetricsPath, sidecarconf.FlagMetricsPath, s.MetricsPath, "path of the app's own Prometheus endpoint (empty: none)")
+	fs.DurationVar(&s.Interval, sidecarconf.FlagInterval, s.Interval, "sampling interval (at least 1s)")
+	fs.StringVar(&s.ListenAddress, sidecarconf.FlagListenAddress, s.ListenAddress, "address to serve /metrics, the page and the history API on")
+	fs.DurationVar(&s.History, sidecarconf.FlagHistory, s.History, "how much history the page keeps")
 	fs.DurationVar(&s.Timeout, "timeout", s.Timeout, "timeout of each request to the app (0: half the interval, at most 5s)")
 	fs.StringVar(&o.LogLevel, "log-level", o.LogLevel, "log level: debug, info, warn or error")
 	fs.BoolVar(&o.PrintVersion, "version", false, "print the version and exit")

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/gopherscope/gopherscope/config"
+	sidecarconf "github.com/gopherscope/gopherscope/config/names"
 	"github.com/gopherscope/gopherscope/sidecar"
 )
 
@@ -50,14 +51,14 @@ func TestOptionsDefaultsMatchTheInjectionConfig(t *testing.T) {
 func TestOptionsFromTheInjectorsFlags(t *testing.T) {
 	flagArg := func(name, value string) string { return "--" + name + "=" + value }
 	o, err := parse(
-		flagArg(config.FlagTargetHost, "10.0.0.7"),
-		flagArg(config.FlagTargetPorts, "6060, 8081"),
-		flagArg(config.FlagExpvarPath, "/vars"),
-		flagArg(config.FlagPprofPath, "/pprof"),
-		flagArg(config.FlagMetricsPath, "/metrics"),
-		flagArg(config.FlagInterval, "15s"),
-		flagArg(config.FlagListenAddress, ":9185"),
-		flagArg(config.FlagHistory, "30m"),
+		flagArg(sidecarconf.FlagTargetHost, "10.0.0.7"),
+		flagArg(sidecarconf.FlagTargetPorts, "6060, 8081"),
+		flagArg(sidecarconf.FlagExpvarPath, "/vars"),
+		flagArg(sidecarconf.FlagPprofPath, "/pprof"),
+		flagArg(sidecarconf.FlagMetricsPath, "/metrics"),
+		flagArg(sidecarconf.FlagInterval, "15s"),
+		flagArg(sidecarconf.FlagListenAddress, ":9185"),
+		flagArg(sidecarconf.FlagHistory, "30m"),
 		"--log-level=debug",
 	)
 	if err != nil {

@@ -1,6 +1,6 @@
-// Package names holds the sidecar's flag names, served paths and defaults as
-// dependency-free constants. The sidecar binary imports this package instead
-// of config (whose types pull in k8s.io/api), so it stays small; config
-// re-exports every name declared here under the same identifier, so the
-// injector and the sidecar always agree.
+// Package names holds the sidecar's command-line flags, the paths it serves
+// and their defaults, as constants without dependencies: the injector writes
+// these flags and the sidecar defines them, so both import this package
+// (as sidecarconf) and always agree, and the sidecar binary links no
+// Kubernetes code.
 package names
