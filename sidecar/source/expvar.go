@@ -86,14 +86,13 @@ func hashCmdline(raw []byte) uint64 {
 
 // Expvar is the source reading expvar's /debug/vars.
 type Expvar struct {
-	client *Client
-	buf    []byte // the body buffer, reused across reads
 	poller
+	buf []byte // the body buffer, reused across reads
 }
 
 // NewExpvar returns the source for the expvar handler at path.
 func NewExpvar(cfg Config, path string) *Expvar {
-	return &Expvar{client: cfg.Client, poller: newPoller(cfg, path)}
+	return &Expvar{poller: newPoller(cfg, path)}
 }
 
 // Name returns "expvar".

@@ -99,6 +99,17 @@ func (c *Client) Get(ctx context.Context, url, accept string, read func(body io.
 	return nil
 }
 
+// getParsed requests url like Get and returns what parse makes of the body.
+func getParsed[T any](ctx context.Context, c *Client, url, accept string, parse func(io.Reader) (T, error)) (T, error) {
+	var out T
+	err := c.Get(ctx, url, accept, func(body io.Reader, _ http.Header) error {
+		var err error
+		out, err = parse(body)
+		return err
+	})
+	return out, err
+}
+
 // initialBodyBuffer is the first buffer size when the length is unknown.
 const initialBodyBuffer = 16 << 10
 

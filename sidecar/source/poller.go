@@ -27,14 +27,15 @@ type Config struct {
 	Now func() time.Time
 }
 
-// poller runs one source's attempts: backoff, then the endpoint's port
-// selection. Its methods are not safe for concurrent use; each source has
+// poller runs one source's attempts with its client: backoff, then the
+// endpoint's port selection. Its methods are not safe for concurrent use; each source has
 // its own poller and is polled by one goroutine, so one request at most is
 // in flight per source.
 type poller struct {
-	ep  *endpoint
-	bo  backoff
-	now func() time.Time
+	client *Client
+	ep     *endpoint
+	bo     backoff
+	now    func() time.Time
 }
 
 func newPoller(cfg Config, path string) poller {
@@ -49,7 +50,7 @@ func newPoller(cfg Config, path string) poller {
 	if maxWait < base {
 		maxWait = base
 	}
-	return poller{ep: newEndpoint(cfg.Host, cfg.Ports, path), bo: backoff{base: base, max: maxWait}, now: now}
+	return poller{client: cfg.Client, ep: newEndpoint(cfg.Host, cfg.Ports, path), bo: backoff{base: base, max: maxWait}, now: now}
 }
 
 // poll makes one attempt unless the source is backing off.

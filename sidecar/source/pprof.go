@@ -3,23 +3,18 @@ package source
 import (
 	"context"
 	"errors"
-	"io"
-	"net/http"
 	"strings"
 )
 
 // Pprof is the source reading net/http/pprof's index page, with the first
 // line of goroutine?debug=1 as a fallback for the goroutine count when the
 // index has no counts or is not served.
-type Pprof struct {
-	client *Client
-	poller
-}
+type Pprof struct{ poller }
 
 // NewPprof returns the source for the pprof handlers under prefix (for
 // example "/debug/pprof").
 func NewPprof(cfg Config, prefix string) *Pprof {
-	return &Pprof{client: cfg.Client, poller: newPoller(cfg, strings.TrimRight(prefix, "/"))}
+	return &Pprof{newPoller(cfg, strings.TrimRight(prefix, "/"))}
 }
 
 // Name returns "pprof".
@@ -38,13 +33,13 @@ func (s *Pprof) FetchInto(ctx context.Context, r *Readings) error {
 func (s *Pprof) Fetch(ctx context.Context) (ProfileCounts, error) {
 	var out ProfileCounts
 	err := s.poll(ctx, func(ctx context.Context, prefix string) error {
-		counts, err := s.index(ctx, prefix+"/")
+		counts, err := getParsed(ctx, s.client, prefix+"/", "text/html", ParsePprofIndex)
 		var status *StatusError
 		if fallback := errors.Is(err, errNoCounts) || errors.As(err, &status); !fallback {
 			out = counts
 			return err
 		}
-		n, ferr := s.goroutineHeader(ctx, prefix+"/goroutine?debug=1")
+		n, ferr := getParsed(ctx, s.client, prefix+"/goroutine?debug=1", "text/plain", ParseGoroutineHeader)
 		if ferr != nil {
 			return errors.Join(err, ferr)
 		}
@@ -53,24 +48,4 @@ func (s *Pprof) Fetch(ctx context.Context) (ProfileCounts, error) {
 		return nil
 	})
 	return out, err
-}
-
-func (s *Pprof) index(ctx context.Context, url string) (ProfileCounts, error) {
-	var counts ProfileCounts
-	err := s.client.Get(ctx, url, "text/html", func(body io.Reader, _ http.Header) error {
-		var err error
-		counts, err = ParsePprofIndex(body)
-		return err
-	})
-	return counts, err
-}
-
-func (s *Pprof) goroutineHeader(ctx context.Context, url string) (int64, error) {
-	var n int64
-	err := s.client.Get(ctx, url, "text/plain", func(body io.Reader, _ http.Header) error {
-		var err error
-		n, err = ParseGoroutineHeader(body)
-		return err
-	})
-	return n, err
 }

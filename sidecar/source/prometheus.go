@@ -35,16 +35,10 @@ func PassesThrough(name string) bool {
 // formats, lines of other families are dropped before parsing, so a large
 // exposition costs no more memory than its go_* and process_* lines.
 func ParsePrometheus(r io.Reader, format expfmt.Format) ([]*dto.MetricFamily, error) {
-	switch format.FormatType() {
-	case expfmt.TypeProtoDelim:
-	case expfmt.TypeOpenMetrics, expfmt.TypeTextPlain:
-		kept, err := filterLines(r)
-		if err != nil {
-			return nil, fmt.Errorf("read exposition: %w", err)
+	if typ := format.FormatType(); typ != expfmt.TypeProtoDelim {
+		if typ != expfmt.TypeOpenMetrics && typ != expfmt.TypeTextPlain {
+			format = expfmt.NewFormat(expfmt.TypeTextPlain)
 		}
-		r = kept
-	default:
-		format = expfmt.NewFormat(expfmt.TypeTextPlain)
 		kept, err := filterLines(r)
 		if err != nil {
 			return nil, fmt.Errorf("read exposition: %w", err)
@@ -121,14 +115,11 @@ func keepLine(line []byte) bool {
 }
 
 // Prometheus is the source reading the app's own Prometheus endpoint.
-type Prometheus struct {
-	client *Client
-	poller
-}
+type Prometheus struct{ poller }
 
 // NewPrometheus returns the source for the app's Prometheus endpoint at path.
 func NewPrometheus(cfg Config, path string) *Prometheus {
-	return &Prometheus{client: cfg.Client, poller: newPoller(cfg, path)}
+	return &Prometheus{newPoller(cfg, path)}
 }
 
 // Name returns "prometheus".
