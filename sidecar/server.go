@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/common/expfmt"
 
 	sidecarconf "github.com/gopherscope/gopherscope/config/names"
 	"github.com/gopherscope/gopherscope/sidecar/history"
@@ -17,6 +20,44 @@ import (
 
 // shutdownTimeout bounds how long in-flight requests may finish on shutdown.
 const shutdownTimeout = 5 * time.Second
+
+// MetricsHandler serves the latest snapshot in the Prometheus exposition
+// format negotiated with the scraper (gzipped when it accepts gzip). Before
+// the first sample the exposition is empty.
+func MetricsHandler(s *Sampler, log logr.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		format := expfmt.NegotiateAccept(r.Header, expfmt.DefaultAcceptedFormats()...)
+		h := w.Header()
+		h.Add("Vary", "Accept")
+		h.Add("Vary", "Accept-Encoding")
+		h.Set("Content-Type", string(format))
+		snap := s.Latest()
+		if snap == nil {
+			return
+		}
+		gzipped := acceptsGzip(r.Header.Get("Accept-Encoding"))
+		body := snap.exposition(format, gzipped, log)
+		if gzipped {
+			h.Set("Content-Encoding", "gzip")
+		}
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+		_, _ = w.Write(body)
+	})
+}
+
+// acceptsGzip reports whether an Accept-Encoding header allows gzip.
+func acceptsGzip(header string) bool {
+	for coding := range strings.SplitSeq(header, ",") {
+		name, params, _ := strings.Cut(coding, ";")
+		if !strings.EqualFold(strings.TrimSpace(name), "gzip") {
+			continue
+		}
+		q, isQ := strings.CutPrefix(strings.TrimSpace(params), "q=")
+		weight, err := strconv.ParseFloat(q, 64)
+		return !isQ || err != nil || weight > 0
+	}
+	return false
+}
 
 // NewMux returns the sidecar's routes: the exposition, health and
 // readiness, the history API and the page. Nothing else is served (no

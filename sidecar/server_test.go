@@ -1,17 +1,22 @@
 package sidecar
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/gopherscope/gopherscope/sidecar/history"
 )
@@ -154,5 +159,67 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	if resp, err := http.Get(url); err == nil { //nolint:noctx // a test probe
 		_ = resp.Body.Close()
 		t.Error("still serving after shutdown")
+	}
+}
+
+func TestEveryScraperOfASampleGetsTheSameRendering(t *testing.T) {
+	target := newFakeTarget(t)
+	target.serve(map[string]http.HandlerFunc{varsPath: fixtureBody(t, "vars.json"), indexPath: fixtureBody(t, "pprof-index.html")})
+	s := NewSampler(testOptions(target.port(), ""), history.New(10), logr.Discard())
+	defer s.Close()
+	h := MetricsHandler(s, logr.Discard())
+	scrape := func(acceptEncoding string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+		if acceptEncoding != "" {
+			req.Header.Set("Accept-Encoding", acceptEncoding)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+
+	if rec := scrape(""); rec.Code != http.StatusOK || rec.Body.Len() != 0 {
+		t.Errorf("before any sample: %d with %d bytes, want 200 and an empty exposition", rec.Code, rec.Body.Len())
+	}
+	first := s.SampleOnce(t.Context())
+	plain := scrape("").Body.Bytes()
+	if !bytes.Contains(plain, []byte("go_memstats_heap_inuse_bytes 1.253376e+06")) {
+		t.Fatalf("exposition lacks the sample's heap:\n%s", plain)
+	}
+	gz := scrape("gzip, deflate")
+	if gz.Header().Get("Content-Encoding") != "gzip" || gz.Header().Get("Content-Length") != strconv.Itoa(gz.Body.Len()) {
+		t.Errorf("headers %v, want gzip with the body's length", gz.Header())
+	}
+	zr, err := gzip.NewReader(gz.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if unzipped, _ := io.ReadAll(zr); !bytes.Equal(unzipped, plain) {
+		t.Error("the gzipped exposition differs from the plain one")
+	}
+	if rec := scrape("gzip;q=0, identity"); rec.Header().Get("Content-Encoding") != "" || !bytes.Equal(rec.Body.Bytes(), plain) {
+		t.Error("gzip;q=0 got a compressed answer")
+	}
+
+	format := expfmt.NegotiateAccept(http.Header{}, expfmt.DefaultAcceptedFormats()...)
+	a, b := first.exposition(format, false, logr.Discard()), first.exposition(format, false, logr.Discard())
+	if &a[0] != &b[0] {
+		t.Error("a second scrape of the same sample rendered it again")
+	}
+	time.Sleep(10 * time.Millisecond) // a later last-sample timestamp
+	s.SampleOnce(t.Context())
+	bodies := make([][]byte, 10)
+	var wg sync.WaitGroup
+	for i := range bodies {
+		wg.Go(func() { bodies[i] = scrape("gzip").Body.Bytes() })
+	}
+	wg.Wait()
+	for _, b := range bodies {
+		if !bytes.Equal(b, bodies[0]) {
+			t.Fatal("concurrent scrapers of one sample got different bytes")
+		}
+	}
+	if bytes.Equal(bodies[0], gz.Body.Bytes()) {
+		t.Error("a new sample served the previous sample's exposition")
 	}
 }
