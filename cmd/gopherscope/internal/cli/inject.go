@@ -5,14 +5,13 @@ import (
 	"errors"
 	"fmt"
 
-	jsonpatch5 "github.com/evanphx/json-patch/v5"
-	jsonpatch "gomodules.xyz/jsonpatch/v2"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/json"
 	"sigs.k8s.io/yaml"
 
 	"github.com/gopherscope/gopherscope/config"
 	"github.com/gopherscope/gopherscope/injector"
+	"github.com/gopherscope/gopherscope/internal/typedpatch"
 )
 
 // injectStream injects every Pod and pod template of a multi-document YAML
@@ -115,28 +114,14 @@ func injectDocument(body []byte, index int, cfg *config.Config) ([]byte, []strin
 // same data as the reference; otherwise the reference is rendered as YAML
 // (sorted keys, only the comments at the top kept).
 func applyDiff(body, original, before, after []byte) ([]byte, error) {
-	ops, err := jsonpatch.CreatePatch(before, after)
+	patched, ops, err := typedpatch.Apply(original, before, after)
 	if err != nil {
-		return nil, fmt.Errorf("diff the injected object: %w", err)
+		return nil, fmt.Errorf("apply the injection: %w", err)
 	}
 	for _, op := range ops {
 		if op.Operation == "remove" {
 			return nil, fmt.Errorf("the injection would remove %s; refusing to write it", op.Path)
 		}
-	}
-	opsJSON, err := json.Marshal(ops)
-	if err != nil {
-		return nil, fmt.Errorf("encode the patch: %w", err)
-	}
-	patch, err := jsonpatch5.DecodePatch(opsJSON)
-	if err != nil {
-		return nil, fmt.Errorf("decode the patch: %w", err)
-	}
-	options := jsonpatch5.NewApplyOptions()
-	options.EnsurePathExistsOnAdd = true
-	patched, err := patch.ApplyWithOptions(original, options)
-	if err != nil {
-		return nil, fmt.Errorf("apply the injection: %w", err)
 	}
 	reference, err := yaml.JSONToYAML(patched)
 	if err != nil {

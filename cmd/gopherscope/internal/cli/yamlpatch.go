@@ -15,7 +15,7 @@ import (
 	jsonpatch "gomodules.xyz/jsonpatch/v2"
 	"sigs.k8s.io/yaml"
 
-	"github.com/gopherscope/gopherscope/internal/patchorder"
+	"github.com/gopherscope/gopherscope/internal/typedpatch"
 )
 
 // patchYAML applies the injection's patch operations to the document's
@@ -33,7 +33,7 @@ func patchYAML(body []byte, ops []jsonpatch.Operation) ([]byte, error) {
 		return nil, errors.New("not a single YAML mapping")
 	}
 	sorted := slices.Clone(ops)
-	patchorder.Sort(sorted)
+	typedpatch.Sort(sorted)
 	for _, op := range sorted {
 		if op.Operation != "add" && op.Operation != "replace" {
 			return nil, fmt.Errorf("operation %s is not supported", op.Operation)
