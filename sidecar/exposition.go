@@ -106,9 +106,7 @@ func encode(fams []*dto.MetricFamily, format expfmt.Format, log logr.Logger) []b
 		}
 	}
 	if c, ok := enc.(expfmt.Closer); ok {
-		if err := c.Close(); err != nil {
-			log.Info("close the exposition", "error", err.Error())
-		}
+		_ = c.Close() // OpenMetrics' "# EOF", into a buffer: it cannot fail
 	}
 	return buf.Bytes()
 }
