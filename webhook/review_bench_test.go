@@ -3,14 +3,16 @@ package webhook
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
+	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
-	"github.com/gopherscope/gopherscope/hack/loadgen"
+	"github.com/gopherscope/gopherscope/internal/testfixture"
 )
 
 // benchNamespace is opted in, in testNamespaces.
@@ -25,10 +27,11 @@ func allowAll(context.Context, admission.Request) admission.Response { return ad
 // webhook's HTTP handler, as bin/webhook serves it (decode the review,
 // decide, diff, encode the answer), without the network: issue 5's typical
 // pod (2 containers, 20 env vars), large pod (20 containers, 2,000 env
-// vars, ~1 MiB) and an already-injected pod. Each has a floor: the same
-// body through an allow-all handler. hack/benchreport divides the two.
+// vars, ~1 MiB) and an already-injected pod, the ones hack/loadgen sends.
+// Each has a floor: the same body through an allow-all handler.
+// hack/benchreport divides the two.
 func BenchmarkAdmissionReview(b *testing.B) {
-	injected, err := loadgen.InjectedPod(benchNamespace, testVersion)
+	injected, err := testfixture.InjectedPod(benchNamespace, testVersion)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -37,14 +40,14 @@ func BenchmarkAdmissionReview(b *testing.B) {
 		pod       *corev1.Pod
 		wantPatch bool
 	}{
-		{name: "typical", pod: loadgen.TypicalPod(benchNamespace), wantPatch: true},
-		{name: "large", pod: loadgen.LargePod(benchNamespace), wantPatch: true},
+		{name: "typical", pod: testfixture.TypicalPod(benchNamespace), wantPatch: true},
+		{name: "large", pod: testfixture.LargePod(benchNamespace), wantPatch: true},
 		{name: "injected", pod: injected, wantPatch: false},
 	}
 	inject := &admission.Webhook{Handler: &PodInjector{Config: NewConfigProvider(testConfig(nil)), Namespaces: testNamespaces}}
 	floor := &admission.Webhook{Handler: admission.HandlerFunc(allowAll)}
 	for _, p := range pods {
-		reqs, err := loadgen.Requests(p.name, p.pod, p.wantPatch)
+		body, err := testfixture.Review("6c0f5e1a-3b2d-4c8e-9a7f-000000000000", p.pod)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -54,24 +57,20 @@ func BenchmarkAdmissionReview(b *testing.B) {
 			wantPatch bool
 		}{{"inject", inject, p.wantPatch}, {"floor", floor, false}} {
 			b.Run(h.name+"/"+p.name, func(b *testing.B) {
-				r := reqs[0]
-				r.WantPatch = h.wantPatch
-				if _, err := loadgen.CheckAnswer(r, serveReview(b, h.handler, r)); err != nil {
-					b.Fatal(err)
-				}
-				b.SetBytes(int64(len(r.Body)))
+				checkBenchAnswer(b, serveReview(b, h.handler, body), h.wantPatch)
+				b.SetBytes(int64(len(body)))
 				b.ReportAllocs()
 				for b.Loop() {
-					serveReview(b, h.handler, r)
+					serveReview(b, h.handler, body)
 				}
 			})
 		}
 	}
 }
 
-// serveReview sends r through h and returns the answer's body.
-func serveReview(b *testing.B, h http.Handler, r loadgen.Request) []byte {
-	req := httptest.NewRequest(http.MethodPost, Path, bytes.NewReader(r.Body))
+// serveReview sends body through h and returns the answer's body.
+func serveReview(b *testing.B, h http.Handler, body []byte) []byte {
+	req := httptest.NewRequest(http.MethodPost, Path, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
@@ -79,4 +78,16 @@ func serveReview(b *testing.B, h http.Handler, r loadgen.Request) []byte {
 		b.Fatalf("status %d: %s", rec.Code, rec.Body)
 	}
 	return rec.Body.Bytes()
+}
+
+// checkBenchAnswer fails unless the answer admits the pod, with a patch if
+// wantPatch and without one otherwise.
+func checkBenchAnswer(b *testing.B, answer []byte, wantPatch bool) {
+	var review admissionv1.AdmissionReview
+	if err := json.Unmarshal(answer, &review); err != nil || review.Response == nil {
+		b.Fatalf("the answer is not an AdmissionReview with a response: %v", err)
+	}
+	if r := review.Response; !r.Allowed || (len(r.Patch) > 0) != wantPatch {
+		b.Fatalf("allowed %v with a %d-byte patch, want allowed with a patch: %v", r.Allowed, len(r.Patch), wantPatch)
+	}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/gopherscope/gopherscope/internal/testfixture"
 )
 
 // distinctRequests is how many different uids a request set cycles through.
@@ -15,7 +17,7 @@ func Requests(name string, pod *corev1.Pod, wantPatch bool) ([]Request, error) {
 	out := make([]Request, distinctRequests)
 	for i := range out {
 		uid := fmt.Sprintf("6c0f5e1a-3b2d-4c8e-9a7f-%012d", i)
-		body, err := Review(uid, pod)
+		body, err := testfixture.Review(uid, pod)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}

@@ -1,4 +1,4 @@
-package loadgen
+package testfixture
 
 import (
 	"encoding/json"
@@ -9,6 +9,9 @@ import (
 
 	"github.com/gopherscope/gopherscope/config"
 )
+
+// testVersion stands in for version.Version.
+const testVersion = "v0.0.0-test"
 
 // envCount counts the env vars of every container of pod.
 func envCount(pod *corev1.Pod) int {
