@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
-	"slices"
 
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,7 +23,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/gopherscope/gopherscope/auditor"
-	"github.com/gopherscope/gopherscope/config"
 )
 
 // Path is where the webhook server serves the pod injector.
@@ -84,30 +82,72 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.LeaderElection && (opts.Auditor == nil || opts.Namespace == "") {
 		return errors.New("leader election elects the auditor's replica: it needs the auditor on and a namespace for its Lease")
 	}
-
-	minor, err := serverMinorVersion(ctx, opts.RestConfig)
+	provider, watcher, err := loadServerConfig(ctx, opts, log)
 	if err != nil {
 		return err
 	}
-	prepare := func(cfg *config.Config) *config.Config { return prepareConfig(cfg, minor, opts) }
-
-	provider, watcher, err := loadConfig(opts, prepare, log)
+	certs, server, err := newTLSServer(opts)
 	if err != nil {
 		return err
 	}
-	cfg := provider.Load()
-	log.Info("injection config loaded", "path", opts.ConfigPath, "serverMinor", minor,
-		"nativeSidecar", cfg.NativeSidecar, "strict", cfg.Strict, "excludedNamespaces", cfg.ExcludedNamespaces)
+	mgr, err := newManager(opts, log, server)
+	if err != nil {
+		return err
+	}
+	if err := mgr.Add(certs); err != nil {
+		return fmt.Errorf("add the certificate watcher: %w", err)
+	}
+	if watcher != nil {
+		if err := mgr.Add(watcher); err != nil {
+			return fmt.Errorf("add the config watcher: %w", err)
+		}
+	}
+	registry := opts.Registry
+	if registry == nil {
+		registry = crmetrics.Registry
+	}
+	namespaces, err := registerInjector(ctx, mgr, provider, registry)
+	if err != nil {
+		return err
+	}
+	checks, err := addChecks(mgr, server, certs, namespaces)
+	if err != nil {
+		return err
+	}
+	if opts.Auditor != nil {
+		if err := setupAuditor(mgr, *opts.Auditor, provider, registry, readiness(checks)); err != nil {
+			return err
+		}
+	}
 
+	log.Info("starting", "port", opts.Port, "path", Path, "certDir", opts.CertDir,
+		"metricsAddress", opts.MetricsAddress, "healthAddress", opts.HealthAddress, "http2", opts.EnableHTTP2,
+		"auditor", opts.Auditor != nil, "leaderElection", opts.LeaderElection)
+	if err := mgr.Start(ctx); err != nil {
+		return fmt.Errorf("run the webhook: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// newTLSServer returns the webhook's HTTPS server and the watcher of its
+// certificate files.
+func newTLSServer(opts Options) (*certwatcher.CertWatcher, crwebhook.Server, error) {
 	certs, err := certwatcher.New(filepath.Join(opts.CertDir, CertFile), filepath.Join(opts.CertDir, KeyFile))
 	if err != nil {
-		return fmt.Errorf("load the serving certificate from %q: %w", opts.CertDir, err)
+		return nil, nil, fmt.Errorf("load the serving certificate from %q: %w", opts.CertDir, err)
 	}
 	server := crwebhook.NewServer(crwebhook.Options{
 		Host:    opts.Host,
 		Port:    opts.Port,
 		TLSOpts: []func(*tls.Config){tlsOptions(certs, opts.EnableHTTP2)},
 	})
+	return certs, server, nil
+}
+
+// newManager returns the controller-runtime manager that runs the server,
+// the metrics and health endpoints, the caches and the auditor's election.
+func newManager(opts Options, log logr.Logger, server crwebhook.Server) (ctrl.Manager, error) {
 	cacheOptions := cache.Options{DefaultTransform: cache.TransformStripManagedFields()}
 	if opts.Auditor != nil {
 		cacheOptions.ByObject = auditor.CacheByObject()
@@ -126,29 +166,22 @@ func Run(ctx context.Context, opts Options) error {
 		Cache:                         cacheOptions,
 	})
 	if err != nil {
-		return fmt.Errorf("create the manager: %w", err)
+		return nil, fmt.Errorf("create the manager: %w", err)
 	}
-	if err := mgr.Add(certs); err != nil {
-		return fmt.Errorf("add the certificate watcher: %w", err)
-	}
-	if watcher != nil {
-		if err := mgr.Add(watcher); err != nil {
-			return fmt.Errorf("add the config watcher: %w", err)
-		}
-	}
+	return mgr, nil
+}
 
-	registry := opts.Registry
-	if registry == nil {
-		registry = crmetrics.Registry
-	}
+// registerInjector serves the pod injector on Path and returns the informer
+// on namespace metadata it reads labels from.
+func registerInjector(ctx context.Context, mgr ctrl.Manager, provider *ConfigProvider, registry prometheus.Registerer) (cache.Informer, error) {
 	metrics, err := NewMetrics(registry)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// The informer on namespace metadata starts with the manager's cache.
 	namespaces, err := mgr.GetCache().GetInformer(ctx, namespaceMetadata())
 	if err != nil {
-		return fmt.Errorf("watch namespaces: %w", err)
+		return nil, fmt.Errorf("watch namespaces: %w", err)
 	}
 	// GetWebhookServer adds the server to the manager's runnables.
 	mgr.GetWebhookServer().Register(Path, &admission.Webhook{
@@ -160,7 +193,13 @@ func Run(ctx context.Context, opts Options) error {
 		// The handler logs one line per request with its own keys.
 		LogConstructor: func(base logr.Logger, _ *admission.Request) logr.Logger { return base },
 	})
+	return namespaces, nil
+}
 
+// addChecks adds /readyz's checks (the server started, a certificate
+// loaded, the namespace cache synced) and /healthz's, and returns the
+// readiness checks.
+func addChecks(mgr ctrl.Manager, server crwebhook.Server, certs *certwatcher.CertWatcher, namespaces cache.Informer) (map[string]healthz.Checker, error) {
 	checks := map[string]healthz.Checker{
 		"webhook-server": server.StartedChecker(),
 		"certificate": func(*http.Request) error {
@@ -178,59 +217,13 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	for name, check := range checks {
 		if err := mgr.AddReadyzCheck(name, check); err != nil {
-			return fmt.Errorf("add readiness check %s: %w", name, err)
+			return nil, fmt.Errorf("add readiness check %s: %w", name, err)
 		}
 	}
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
-		return fmt.Errorf("add health check: %w", err)
+		return nil, fmt.Errorf("add health check: %w", err)
 	}
-	if opts.Auditor != nil {
-		if err := setupAuditor(mgr, *opts.Auditor, provider, registry, readiness(checks)); err != nil {
-			return err
-		}
-	}
-
-	log.Info("starting", "port", opts.Port, "path", Path, "certDir", opts.CertDir,
-		"metricsAddress", opts.MetricsAddress, "healthAddress", opts.HealthAddress, "http2", opts.EnableHTTP2,
-		"auditor", opts.Auditor != nil, "leaderElection", opts.LeaderElection)
-	if err := mgr.Start(ctx); err != nil {
-		return fmt.Errorf("run the webhook: %w", err)
-	}
-	log.Info("stopped")
-	return nil
-}
-
-// loadConfig reads the initial configuration and, for a file, prepares its
-// hot reload: every new valid file goes through prepare into the provider.
-func loadConfig(opts Options, prepare func(*config.Config) *config.Config, log logr.Logger) (*ConfigProvider, *config.Watcher, error) {
-	if opts.ConfigPath == "" {
-		return NewConfigProvider(prepare(config.Default(opts.Version))), nil, nil
-	}
-	provider := &ConfigProvider{}
-	watcher := &config.Watcher{
-		Path:    opts.ConfigPath,
-		Version: opts.Version,
-		Apply:   func(cfg *config.Config) { provider.Store(prepare(cfg)) },
-		Log:     log.WithName("config"),
-	}
-	cfg, err := watcher.Load()
-	if err != nil {
-		return nil, nil, err
-	}
-	provider.Store(prepare(cfg))
-	return provider, watcher, nil
-}
-
-// prepareConfig turns a configuration file's content into what the handler
-// uses: nativeSidecar resolved for the API server's version, the webhook's
-// own namespace excluded, the injector's version set.
-func prepareConfig(cfg *config.Config, serverMinor int, opts Options) *config.Config {
-	out := cfg.ResolveNativeSidecar(serverMinor)
-	if opts.Namespace != "" && !slices.Contains(out.ExcludedNamespaces, opts.Namespace) {
-		out.ExcludedNamespaces = append(out.ExcludedNamespaces, opts.Namespace)
-	}
-	out.InjectorVersion = opts.Version
-	return out
+	return checks, nil
 }
 
 // tlsOptions serves the certificate the watcher holds (re-read when its
