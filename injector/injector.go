@@ -2,9 +2,6 @@ package injector
 
 import (
 	"cmp"
-	"fmt"
-	"slices"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -61,58 +58,20 @@ func Inject(pod *corev1.Pod, ns Namespace, cfg *config.Config) (*corev1.Pod, []s
 	if pod == nil || cfg == nil {
 		return nil, nil, Decision{Action: ActionSkip, Reason: ReasonInvalidInput, Message: "no pod or no configuration to inject with"}
 	}
-	sel := selectPod(pod, ns, cfg)
-	if !sel.selected {
-		var warnings []string
-		if sel.decision.Reason == ReasonNotOptedIn {
-			warnings = sel.warnings
-		}
-		return pod.DeepCopy(), warnings, sel.decision
+	p, warnings, decision := decide(pod, ns, cfg)
+	if decision.Action != ActionInject {
+		return pod.DeepCopy(), warnings, decision
 	}
-	warnings := sel.warnings
-	hasStatus, hasSidecar := injectionMarks(pod)
-	switch {
-	case hasStatus && hasSidecar:
-		return pod.DeepCopy(), nil, skip(ReasonAlreadyInjected, fmt.Sprintf("the pod already has the %s container and the %s annotation", config.SidecarContainerName, config.AnnotationStatus))
-	case hasSidecar:
-		// Someone else's container by our name, or an injection whose
-		// status was stripped: adding a second one would make the pod
-		// invalid, and replacing it would remove what the user wrote.
-		return pod.DeepCopy(), []string{fmt.Sprintf("the pod has a container named %s but no %s annotation; it is treated as already injected and left unchanged",
-			config.SidecarContainerName, config.AnnotationStatus)}, skip(ReasonAlreadyInjected, fmt.Sprintf("the pod already has a %s container", config.SidecarContainerName))
-	case hasStatus:
-		warnings = append(warnings, fmt.Sprintf("the pod has a %s annotation but no %s container; injecting it again", config.AnnotationStatus, config.SidecarContainerName))
-	}
-	if pod.Spec.HostNetwork && !cfg.AllowHostNetwork {
-		return pod.DeepCopy(), []string{"the pod uses hostNetwork: gopherscope does not inject it, since the sidecar's port would be opened on the node (allowHostNetwork in the config allows it)"},
-			skip(ReasonHostNetwork, "the pod uses hostNetwork and the config does not allow it")
-	}
-	if len(pod.Spec.Containers) == 0 {
-		return pod.DeepCopy(), nil, skip(ReasonNoContainers, "the pod has no container to observe")
-	}
+	out, annotationWarnings := build(pod, &p, cfg)
+	return out, append(warnings, annotationWarnings...), decision
+}
 
-	s, problems := readSettings(pod, cfg)
-	if len(problems) > 0 && cfg.Strict {
-		texts := make([]string, len(problems))
-		for i, p := range problems {
-			texts[i] = p.String()
-		}
-		return pod.DeepCopy(), nil, Decision{Action: ActionDeny, Reason: ReasonInvalidAnnotations,
-			Message: "invalid gopherscope annotations (strict mode): " + strings.Join(texts, "; ")}
-	}
-	for _, p := range problems {
-		warnings = append(warnings, p.warning())
-	}
-	port, portWarning := choosePort(cfg.Sidecar.Port, usedPorts(pod, s.targetPorts))
-	if portWarning != "" {
-		warnings = append(warnings, portWarning)
-	}
-	native := cfg.NativeSidecar != config.NativeSidecarNever
-	warnings = append(warnings, placementWarnings(pod, port, native)...)
-
+// build returns a copy of pod with the sidecar p describes and the
+// annotations of an injected pod, and the warnings the annotations give.
+func build(pod *corev1.Pod, p *plan, cfg *config.Config) (*corev1.Pod, []string) {
 	out := pod.DeepCopy()
-	sidecar := buildSidecar(&s, port, cfg, native)
-	if native {
+	sidecar := buildSidecar(&p.settings, p.port, cfg, p.native)
+	if p.native {
 		out.Spec.InitContainers = append(out.Spec.InitContainers, sidecar)
 	} else {
 		out.Spec.Containers = append(out.Spec.Containers, sidecar)
@@ -120,52 +79,15 @@ func Inject(pod *corev1.Pod, ns Namespace, cfg *config.Config) (*corev1.Pod, []s
 	st := Status{
 		Version: cmp.Or(cfg.InjectorVersion, "unknown"),
 		Sidecar: config.SidecarContainerName,
-		Native:  native,
-		Port:    port,
+		Native:  p.native,
+		Port:    p.port,
 		Target: StatusTarget{
-			Container:   s.appContainer,
-			Ports:       s.targetPorts,
-			ExpvarPath:  s.expvarPath,
-			PprofPath:   s.pprofPath,
-			MetricsPath: s.metricsPath,
+			Container:   p.settings.appContainer,
+			Ports:       p.settings.targetPorts,
+			ExpvarPath:  p.settings.expvarPath,
+			PprofPath:   p.settings.pprofPath,
+			MetricsPath: p.settings.metricsPath,
 		},
 	}
-	warnings = append(warnings, annotate(out, &st)...)
-	kind := "a regular container"
-	if native {
-		kind = "a native sidecar"
-	}
-	ports := "port "
-	if len(s.targetPorts) > 1 {
-		ports = "ports "
-	}
-	return out, warnings, Decision{Action: ActionInject, Reason: ReasonInjected, Message: fmt.Sprintf(
-		"added %s as %s on port %d, observing container %q on %s%s", config.SidecarContainerName, kind, port, s.appContainer, ports, joinPorts(s.targetPorts))}
-}
-
-func skip(reason Reason, message string) Decision {
-	return Decision{Action: ActionSkip, Reason: reason, Message: message}
-}
-
-// injectionMarks reports whether the pod has the status annotation and
-// whether it has a container or init container named like the sidecar.
-func injectionMarks(pod *corev1.Pod) (hasStatus, hasSidecar bool) {
-	_, hasStatus = pod.Annotations[config.AnnotationStatus]
-	isSidecar := func(c corev1.Container) bool { return c.Name == config.SidecarContainerName }
-	hasSidecar = slices.ContainsFunc(pod.Spec.Containers, isSidecar) || slices.ContainsFunc(pod.Spec.InitContainers, isSidecar)
-	return hasStatus, hasSidecar
-}
-
-// placementWarnings says what the sidecar's placement means for this pod:
-// on the host's network its port is the node's, and as a regular container
-// in a pod that is meant to finish it keeps the pod running.
-func placementWarnings(pod *corev1.Pod, port int32, native bool) []string {
-	var warnings []string
-	if pod.Spec.HostNetwork {
-		warnings = append(warnings, fmt.Sprintf("the pod uses hostNetwork: the sidecar's port %d (%s) is opened on the node's network", port, config.SidecarPortName))
-	}
-	if rp := pod.Spec.RestartPolicy; !native && (rp == corev1.RestartPolicyNever || rp == corev1.RestartPolicyOnFailure) {
-		warnings = append(warnings, fmt.Sprintf("the pod's restartPolicy is %s and the sidecar is a regular container (nativeSidecar: never): the pod does not complete while the sidecar runs", rp))
-	}
-	return warnings
+	return out, annotate(out, &st)
 }
