@@ -1,7 +1,10 @@
 // Package webhook is gopherscope's admission adapter around the pure
-// injector: a controller-runtime admission.Handler for pod CREATE requests
-// (PodInjector), the lookup of namespace labels it needs, the config provider
-// that hot reload swaps, the injections metric, and the server wiring (Run):
-// a controller-runtime manager with the HTTPS webhook server on /inject,
-// certificate rotation from files, /metrics, /healthz and /readyz.
+// injector: the controller-runtime admission.Handler for pod CREATE requests
+// (PodInjector), the namespace lookup and config provider it reads, the
+// injections metric, and the server (Run) with its TLS, /metrics, /healthz
+// and /readyz.
+//
+// Its invariant: every patch is jsonpatch's diff of the pod before and after
+// the injector, made to apply to the object as it was sent, and the handler
+// never denies a pod for a reason of its own: only strict mode does.
 package webhook
