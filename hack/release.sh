@@ -42,6 +42,15 @@ chart_version() {
 	fi
 }
 
+# package_of is the main package of binary $1: ./cmd/NAME, or the local
+# node's pause binary (a test image, never released).
+package_of() {
+	case $1 in
+	pause) echo ./test/localcluster/pause ;;
+	*) echo "./cmd/$1" ;;
+	esac
+}
+
 binaries() {
 	local p os arch b
 	for p in $PLATFORMS; do
@@ -50,7 +59,7 @@ binaries() {
 			echo "go build ./cmd/$b -> dist/bin/${os}_$arch/$b ($VERSION)"
 			CGO_ENABLED=0 GOOS=$os GOARCH=$arch go build -trimpath -buildvcs=false \
 				-ldflags "-s -w -X github.com/gopherscope/gopherscope/version.Version=$VERSION" \
-				-o "$DIST/bin/${os}_$arch/$b" "./cmd/$b"
+				-o "$DIST/bin/${os}_$arch/$b" "$(package_of "$b")"
 		done
 	done
 }
@@ -107,7 +116,11 @@ check_versions() {
 	dir=$DIST/bin/$host
 	[ -d "$dir" ] || { echo "no $host binaries to run; version check skipped"; return; }
 	for b in $BINARIES; do
-		case $b in gopherscope) out=$("$dir/$b" version) ;; *) out=$("$dir/$b" --version) ;; esac
+		case $b in
+		gopherscope) out=$("$dir/$b" version) ;;
+		webhook | sidecar) out=$("$dir/$b" --version) ;;
+		*) continue ;; # the local node's test images print no version
+		esac
 		[ "$out" = "$VERSION" ] || { echo "$b prints version '$out', want '$VERSION'" >&2; exit 1; }
 	done
 	echo "$BINARIES all print $VERSION"

@@ -40,8 +40,13 @@ func knownImage(name string) (imageSpec, error) {
 		return imageSpec{Name: name, Description: "gopherscope admission webhook: injects the Go runtime metrics sidecar into opted-in pods"}, nil
 	case "sidecar":
 		return imageSpec{Name: name, Description: "gopherscope sidecar: reads a Go app's expvar and pprof endpoints and serves its Go runtime metrics"}, nil
+	// Test images for the local node, never published.
+	case "demo-app":
+		return imageSpec{Name: name, Description: "gopherscope demo app: a Go service with expvar and pprof and knobs for goroutines and allocations (tests and demo only)"}, nil
+	case "pause":
+		return imageSpec{Name: name, Description: "the local node's sandbox image: holds a pod's namespaces until stopped (tests and demo only)"}, nil
 	}
-	return imageSpec{}, fmt.Errorf("unknown image %q (known: webhook, sidecar)", name)
+	return imageSpec{}, fmt.Errorf("unknown image %q (known: webhook, sidecar, demo-app, pause)", name)
 }
 
 // metadata is what every image of one run is named and labelled with.

@@ -40,7 +40,7 @@ func TestOptionsValidate(t *testing.T) {
 		{name: "a version that is not an image tag is refused", edit: func(o *Options) { o.Version = "v1.0.0+build.1" },
 			want: []string{`version "v1.0.0+build.1" is not a valid image tag`}},
 		{name: "an unknown image is refused", edit: func(o *Options) { o.Images = commaList{"webhook", "cli"} },
-			want: []string{`unknown image "cli" (known: webhook, sidecar)`}},
+			want: []string{`unknown image "cli" (known: webhook, sidecar, demo-app, pause)`}},
 		{name: "an image listed twice is refused", edit: func(o *Options) { o.Images = commaList{"sidecar", "sidecar"} },
 			want: []string{`image "sidecar" is listed twice`}},
 		{name: "no image at all is refused", edit: func(o *Options) { o.Images = nil }, want: []string{"--images names no image"}},

@@ -22,12 +22,27 @@ var (
 	bins     localcluster.Binaries
 )
 
-// TestMain builds the binaries once per run, so no test runs a stale one.
+// TestMain runs the tests inside the real node's network namespace (it runs
+// this test binary again there), builds the binaries once per run, so no
+// test runs a stale one, and stops the node if a test started it. Where the
+// node cannot run, the tests run here and those that need it fail with the
+// reason.
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
 }
 
 func run(m *testing.M) int {
+	if !localcluster.InNodeNetwork() {
+		if node.unavailable = localcluster.NodeSupported(); node.unavailable == nil {
+			code, err := localcluster.RunInNodeNetwork()
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "e2e:", err)
+				return 1
+			}
+			return code
+		}
+		fmt.Fprintln(os.Stderr, "e2e: the real node cannot run here; the tests that need it will fail:", node.unavailable)
+	}
 	var err error
 	if repoRoot, err = filepath.Abs("../.."); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
@@ -53,5 +68,10 @@ func run(m *testing.M) int {
 		return 1
 	}
 	fmt.Printf("e2e: built %d binaries in %s\n", len(bins), time.Since(start).Round(100*time.Millisecond))
-	return m.Run()
+	code := m.Run()
+	if err := stopNode(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: stop the real node:", err)
+		code = max(code, 1)
+	}
+	return code
 }

@@ -77,9 +77,28 @@ type Serving struct {
 // Issue signs a new serving certificate (with a new key and a random
 // serial) for 127.0.0.1.
 func (ca *CA) Issue() (*Serving, error) {
+	return ca.IssueFor(CertSpec{CommonName: "gopherscope-webhook", IPs: []net.IP{net.IPv4(127, 0, 0, 1)}, Server: true})
+}
+
+// CertSpec says whom an issued certificate names and what it may be used for.
+type CertSpec struct {
+	// CommonName and Organization are the subject: for a client of the API
+	// server, its user name and groups.
+	CommonName   string
+	Organization []string
+	// IPs and DNSNames are the names a server certificate is valid for.
+	IPs      []net.IP
+	DNSNames []string
+	// Server and Client choose the extended key usages.
+	Server, Client bool
+}
+
+// IssueFor signs a new certificate (with a new key and a random serial) as
+// spec says.
+func (ca *CA) IssueFor(spec CertSpec) (*Serving, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return nil, fmt.Errorf("generate serving key: %w", err)
+		return nil, fmt.Errorf("generate key for %s: %w", spec.CommonName, err)
 	}
 	serial, err := randomSerial()
 	if err != nil {
@@ -88,20 +107,26 @@ func (ca *CA) Issue() (*Serving, error) {
 	now := time.Now()
 	tmpl := &x509.Certificate{
 		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: "gopherscope-webhook"},
+		Subject:      pkix.Name{CommonName: spec.CommonName, Organization: spec.Organization},
 		NotBefore:    now.Add(-time.Minute),
 		NotAfter:     now.Add(certValidity),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		IPAddresses:  spec.IPs,
+		DNSNames:     spec.DNSNames,
+	}
+	if spec.Server {
+		tmpl.ExtKeyUsage = append(tmpl.ExtKeyUsage, x509.ExtKeyUsageServerAuth)
+	}
+	if spec.Client {
+		tmpl.ExtKeyUsage = append(tmpl.ExtKeyUsage, x509.ExtKeyUsageClientAuth)
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
 	if err != nil {
-		return nil, fmt.Errorf("sign serving certificate: %w", err)
+		return nil, fmt.Errorf("sign certificate for %s: %w", spec.CommonName, err)
 	}
 	keyDER, err := x509.MarshalECPrivateKey(key)
 	if err != nil {
-		return nil, fmt.Errorf("encode serving key: %w", err)
+		return nil, fmt.Errorf("encode key for %s: %w", spec.CommonName, err)
 	}
 	return &Serving{
 		CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),

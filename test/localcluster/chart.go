@@ -15,6 +15,7 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
 )
 
@@ -45,7 +46,18 @@ type Release struct {
 	// WebhookPort is where the webhook process must listen.
 	WebhookPort int
 
-	cluster *Cluster
+	cluster helmTarget
+}
+
+// helmTarget is what installing and reading a release needs of a cluster.
+type helmTarget struct {
+	repoRoot, workDir, kubeconfig string
+	client                        kubernetes.Interface
+	logf                          func(format string, args ...any)
+}
+
+func (c *Cluster) helmTarget() helmTarget {
+	return helmTarget{repoRoot: c.opts.RepoRoot, workDir: c.opts.WorkDir, kubeconfig: c.kubeconfig, client: c.client, logf: c.opts.Logf}
 }
 
 // InstallChart installs charts/gopherscope with bin/helm (no --wait: no
@@ -67,18 +79,9 @@ func (c *Cluster) InstallChart(ctx context.Context, opts ReleaseOptions) (*Relea
 		"tls":     map[string]any{"mode": "helm", "ipAddresses": []any{"127.0.0.1"}},
 	}
 	mergeValues(values, opts.Values)
-	valuesYAML, err := yaml.Marshal(values)
-	if err != nil {
-		return nil, fmt.Errorf("encode chart values: %w", err)
-	}
-	valuesFile := filepath.Join(c.opts.WorkDir, "values-"+opts.Name+".yaml")
-	if err := os.WriteFile(valuesFile, valuesYAML, 0o600); err != nil {
-		return nil, fmt.Errorf("write chart values: %w", err)
-	}
-	r := &Release{Name: opts.Name, Namespace: opts.Namespace, WebhookPort: port, cluster: c}
+	r := &Release{Name: opts.Name, Namespace: opts.Namespace, WebhookPort: port, cluster: c.helmTarget()}
 	start := time.Now()
-	if _, err := r.helm(ctx, "install", opts.Name, filepath.Join(c.opts.RepoRoot, "charts", "gopherscope"),
-		"--namespace", opts.Namespace, "--create-namespace", "--wait=false", "--values", valuesFile); err != nil {
+	if err := r.install(ctx, values, "--wait=false"); err != nil {
 		return nil, err
 	}
 	c.opts.Logf("installed chart %s into namespace %s in %s (webhook url https://127.0.0.1:%d/inject)",
@@ -86,9 +89,27 @@ func (c *Cluster) InstallChart(ctx context.Context, opts ReleaseOptions) (*Relea
 	return r, nil
 }
 
+// install runs `helm install` of charts/gopherscope with values.
+func (r *Release) install(ctx context.Context, values map[string]any, args ...string) error {
+	valuesYAML, err := yaml.Marshal(values)
+	if err != nil {
+		return fmt.Errorf("encode chart values: %w", err)
+	}
+	if err := os.MkdirAll(r.cluster.workDir, 0o750); err != nil {
+		return fmt.Errorf("create work dir: %w", err)
+	}
+	valuesFile := filepath.Join(r.cluster.workDir, "values-"+r.Name+".yaml")
+	if err := os.WriteFile(valuesFile, valuesYAML, 0o600); err != nil {
+		return fmt.Errorf("write chart values: %w", err)
+	}
+	_, err = r.helm(ctx, append([]string{"install", r.Name, filepath.Join(r.cluster.repoRoot, "charts", "gopherscope"),
+		"--namespace", r.Namespace, "--create-namespace", "--values", valuesFile}, args...)...)
+	return err
+}
+
 // Upgrade runs `helm upgrade --reuse-values --set key=value …` on the release.
 func (r *Release) Upgrade(ctx context.Context, set map[string]string) error {
-	args := []string{"upgrade", r.Name, filepath.Join(r.cluster.opts.RepoRoot, "charts", "gopherscope"),
+	args := []string{"upgrade", r.Name, filepath.Join(r.cluster.repoRoot, "charts", "gopherscope"),
 		"--namespace", r.Namespace, "--reuse-values", "--wait=false"}
 	for _, k := range slices.Sorted(maps.Keys(set)) {
 		args = append(args, "--set", k+"="+set[k])
@@ -96,7 +117,7 @@ func (r *Release) Upgrade(ctx context.Context, set map[string]string) error {
 	if _, err := r.helm(ctx, args...); err != nil {
 		return err
 	}
-	r.cluster.opts.Logf("upgraded release %s with %v", r.Name, set)
+	r.cluster.logf("upgraded release %s with %v", r.Name, set)
 	return nil
 }
 
@@ -104,9 +125,9 @@ func (r *Release) Upgrade(ctx context.Context, set map[string]string) error {
 // under the work dir, and returns its stdout.
 func (r *Release) helm(ctx context.Context, args ...string) ([]byte, error) {
 	c := r.cluster
-	helmHome := filepath.Join(c.opts.WorkDir, "helm")
+	helmHome := filepath.Join(c.workDir, "helm")
 	args = append(args, "--kubeconfig", c.kubeconfig)
-	cmd := exec.CommandContext(ctx, filepath.Join(c.opts.RepoRoot, "bin", "helm"), args...) //nolint:gosec // the repository's own bin/helm
+	cmd := exec.CommandContext(ctx, filepath.Join(c.repoRoot, "bin", "helm"), args...) //nolint:gosec // the repository's own bin/helm
 	cmd.Env = append(os.Environ(),
 		"HELM_CACHE_HOME="+filepath.Join(helmHome, "cache"),
 		"HELM_CONFIG_HOME="+filepath.Join(helmHome, "config"),

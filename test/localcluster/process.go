@@ -83,8 +83,9 @@ func (p *Process) Start() error {
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// A process group of its own: Ctrl-C in a terminal reaches the program
 	// that started the process, which stops it in order, not the process
-	// directly.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// directly. It dies with that program, so a killed test leaves nothing
+	// running.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		_ = logFile.Close()
 		return fmt.Errorf("start %s (%s): %w", p.opts.Name, p.opts.Path, err)
