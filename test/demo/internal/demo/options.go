@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/gopherscope/gopherscope/test/localcluster"
 )
 
 // Options configure the demo.
@@ -27,14 +29,38 @@ type Options struct {
 	Keep bool
 	// RowEvery is how often a row of metrics is printed.
 	RowEvery time.Duration
+	// Mode is where the pod runs: ModeNode, ModeProcess or ModeAuto (the
+	// node where this machine can run it).
+	Mode string
 	// Out receives the story.
 	Out io.Writer
+	// NodeUnavailable says why ModeAuto chose ModeProcess.
+	NodeUnavailable error
+}
+
+// ResolveMode turns ModeAuto into ModeNode where this machine can run the
+// real node, else into ModeProcess, keeping the reason in NodeUnavailable.
+// ModeNode on a machine that cannot run it is an error naming the reason.
+func (o *Options) ResolveMode() error {
+	why := localcluster.NodeSupported()
+	switch o.Mode {
+	case ModeAuto:
+		o.Mode, o.NodeUnavailable = ModeNode, why
+		if why != nil {
+			o.Mode = ModeProcess
+		}
+	case ModeNode:
+		if why != nil {
+			return fmt.Errorf("--mode node: %w", why)
+		}
+	}
+	return nil
 }
 
 // NewOptions returns the defaults; durationEnv is the value of
 // DEMO_DURATION (a Go duration, or empty).
 func NewOptions(durationEnv string, out io.Writer) (*Options, error) {
-	o := &Options{RowEvery: 3 * time.Second, Out: out}
+	o := &Options{RowEvery: 3 * time.Second, Out: out, Mode: ModeAuto}
 	if durationEnv != "" {
 		d, err := time.ParseDuration(durationEnv)
 		if err != nil {
@@ -56,7 +82,15 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.WorkDir, "work-dir", o.WorkDir, "where to put the kubeconfig, certificates and logs (default: a temporary directory)")
 	fs.BoolVar(&o.Keep, "keep", o.Keep, "keep the temporary work directory at the end")
 	fs.DurationVar(&o.RowEvery, "row-every", o.RowEvery, "how often to print a row of metrics")
+	fs.StringVar(&o.Mode, "mode", o.Mode, "where the pod runs: node (a real kubelet and containerd; needs root), process (local processes), or auto (node where it can run)")
 }
+
+// Where the demo's pod runs.
+const (
+	ModeAuto    = "auto"
+	ModeNode    = "node"
+	ModeProcess = "process"
+)
 
 // Validate reports every problem with the options at once.
 func (o *Options) Validate() error {
@@ -66,6 +100,11 @@ func (o *Options) Validate() error {
 	}
 	if o.RowEvery < time.Second {
 		errs = append(errs, fmt.Errorf("--row-every %s: at least 1s", o.RowEvery))
+	}
+	switch o.Mode {
+	case ModeAuto, ModeNode, ModeProcess:
+	default:
+		errs = append(errs, fmt.Errorf("--mode %q: want node, process or auto", o.Mode))
 	}
 	if o.RepoRoot == "" {
 		errs = append(errs, errors.New("--repo-root: not found above the working directory; run `make demo` in the repository"))
@@ -77,7 +116,11 @@ func (o *Options) Validate() error {
 			errs = append(errs, fmt.Errorf("binary %s not in %s (run `make demo`, which builds it)", name, filepath.Dir(o.binary(name))))
 		}
 	}
-	for _, name := range []string{"kube-apiserver", "etcd", "helm"} {
+	tools := []string{"kube-apiserver", "etcd", "helm"}
+	if o.Mode == ModeNode {
+		tools = append(tools, "kubelet", "kube-controller-manager", "kube-scheduler", "kube-proxy", "kubectl")
+	}
+	for _, name := range tools {
 		if _, err := os.Stat(filepath.Join(o.RepoRoot, "bin", name)); err != nil {
 			errs = append(errs, fmt.Errorf("bin/%s is missing (run `make demo`, which builds it)", name))
 		}

@@ -21,8 +21,18 @@ import (
 const demoNamespace = "shop"
 
 // Run tells the story until ctx ends (Ctrl-C) or opts.Duration has passed,
-// then stops everything it started.
+// then stops everything it started. opts.Mode must be ModeNode or
+// ModeProcess by now (see ResolveMode).
 func Run(ctx context.Context, opts *Options) (err error) {
+	if opts.Mode == ModeNode {
+		return runOnNode(ctx, opts)
+	}
+	return runAsProcesses(ctx, opts)
+}
+
+// runAsProcesses is the demo where the node cannot run: the webhook and the
+// pod's containers as local processes.
+func runAsProcesses(ctx context.Context, opts *Options) (err error) {
 	out := &story{w: opts.Out}
 	defer func() { err = errors.Join(err, out.err) }()
 	workDir, cleanup, err := prepareWorkDir(opts, out)
@@ -46,6 +56,10 @@ func Run(ctx context.Context, opts *Options) (err error) {
 	}()
 
 	out.say("gopherscope demo: the whole product on an embedded local control plane (Ctrl-C to stop)")
+	out.say("Mode: process (the webhook and the pod's containers run as local processes, not on a real node)")
+	if opts.NodeUnavailable != nil {
+		out.say("      the real node cannot run here: %v", opts.NodeUnavailable)
+	}
 	out.step(1, "Starting kube-apiserver and etcd (built from their Go modules into bin/)")
 	cluster, err := localcluster.Start(ctx, localcluster.Options{RepoRoot: opts.RepoRoot, WorkDir: workDir, Logf: out.detail})
 	if err != nil {
@@ -125,14 +139,18 @@ Where to look:
   the sidecar's log     %s`, page, pod.URL(sidecarPort, config.SidecarMetricsPath), cluster.Kubeconfig(), stored.Namespace, stored.Name,
 		webhook.LogPath(), pod.Processes[config.SidecarContainerName].LogPath())
 
-	runCtx := ctx
-	if opts.Duration > 0 {
-		var cancel context.CancelFunc
-		runCtx, cancel = context.WithTimeout(ctx, opts.Duration)
-		defer cancel()
-		out.say("\nRunning for %s (DEMO_DURATION), then stopping.", opts.Duration)
+	runCtx, cancel := runFor(ctx, opts, out)
+	defer cancel()
+	return watch(runCtx, out, pod.URL(sidecarPort, config.SidecarMetricsPath), func(path string) string { return pod.URL(appPort, path) }, opts.RowEvery)
+}
+
+// runFor bounds ctx by opts.Duration, saying so.
+func runFor(ctx context.Context, opts *Options, out *story) (context.Context, context.CancelFunc) {
+	if opts.Duration <= 0 {
+		return ctx, func() {}
 	}
-	return watch(runCtx, out, pod, sidecarPort, opts.RowEvery)
+	out.say("\nRunning for %s (DEMO_DURATION), then stopping.", opts.Duration)
+	return context.WithTimeout(ctx, opts.Duration)
 }
 
 // createPod creates the pod, collecting the API response's warnings.

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gopherscope/gopherscope/config"
 	"github.com/gopherscope/gopherscope/test/localcluster"
 )
 
@@ -35,8 +34,7 @@ func knobCycle() []knob {
 
 // watch prints a row of the sidecar's normalized metrics every rowEvery and
 // turns the demo app's knobs on a fixed cycle, until ctx ends.
-func watch(ctx context.Context, out *story, pod *localcluster.Pod, sidecarPort int, rowEvery time.Duration) error {
-	metricsURL := pod.URL(sidecarPort, config.SidecarMetricsPath)
+func watch(ctx context.Context, out *story, metricsURL string, appURL func(path string) string, rowEvery time.Duration) error {
 	out.say(`
 The sidecar's normalized metrics, read from %s every %s
 while the demo turns the app's knobs:
@@ -64,7 +62,7 @@ while the demo turns the app's knobs:
 			return nil
 		case <-turn.C:
 			k := knobs[next]
-			if _, err := localcluster.Do(ctx, k.method, pod.URL(appPort, k.path)); err != nil && ctx.Err() == nil {
+			if _, err := localcluster.Do(ctx, k.method, appURL(k.path)); err != nil && ctx.Err() == nil {
 				pending = append(pending, fmt.Sprintf("%s failed: %v", k.path, err))
 			} else {
 				pending = append(pending, k.says)
