@@ -13,6 +13,7 @@ GO_BUILD := CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)'
 # Pinned tool versions, each built from its Go module into ./bin.
 GOLANGCI_LINT_VERSION := v2.15.0
 HELM_VERSION          := v3.22.0
+HELM_DOCS_VERSION     := v1.14.2
 PROMTOOL_VERSION      := v0.316.0
 
 # envtest finds kube-apiserver and etcd here (built by `make controlplane`).
@@ -64,8 +65,8 @@ helm-lint: $(BIN)/helm ## Lint the chart and render it with every values combina
 	hack/helm-lint.sh
 
 .PHONY: verify
-verify: ## Regenerate generated files and fail if anything changed.
-	hack/verify.sh
+verify: $(BIN)/helm-docs ## Regenerate generated files and fail if anything changed.
+	HELM_DOCS=$(BIN)/helm-docs hack/verify.sh
 
 ##@ Run
 .PHONY: demo
@@ -91,7 +92,7 @@ release: $(BIN)/helm ## Dry-run release into dist/: linux/amd64+arm64 binaries, 
 
 ##@ Tools
 .PHONY: tools
-tools: $(BIN)/helm $(BIN)/promtool ## Build the pinned tools into ./bin.
+tools: $(BIN)/helm $(BIN)/helm-docs $(BIN)/promtool ## Build the pinned tools into ./bin.
 
 $(BIN)/golangci-lint:
 	@echo "building golangci-lint $(GOLANGCI_LINT_VERSION) (first time ~3 min)"
@@ -106,6 +107,11 @@ HELM_LDFLAGS := -X helm.sh/helm/v3/internal/version.version=$(HELM_VERSION) \
 $(BIN)/helm:
 	@echo "building helm $(HELM_VERSION) (first time ~1 min)"
 	GOBIN=$(BIN) go install -ldflags '$(HELM_LDFLAGS)' helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+
+# The chart README's generator (make verify).
+$(BIN)/helm-docs:
+	@echo "building helm-docs $(HELM_DOCS_VERSION)"
+	GOBIN=$(BIN) go install github.com/norwoodj/helm-docs/cmd/helm-docs@$(HELM_DOCS_VERSION)
 
 $(BIN)/promtool:
 	@echo "building promtool $(PROMTOOL_VERSION) (first time ~8 min)"
