@@ -8,6 +8,7 @@ import (
 
 	"github.com/gopherscope/gopherscope/hack/loadgen"
 	"github.com/gopherscope/gopherscope/hack/loadgen/rig"
+	"github.com/gopherscope/gopherscope/internal/testfixture"
 )
 
 // Targets of issue 5 for the webhook.
@@ -57,11 +58,11 @@ func benchWebhook(ctx context.Context, opts *options, workDir string, t *table, 
 		return err
 	}
 	defer func() { err = errors.Join(err, w.Stop()) }()
-	inject, err := loadgen.Requests("typical pod, opted in", loadgen.TypicalPod(rig.NamespaceInject), true)
+	inject, err := loadgen.Requests("typical pod, opted in", testfixture.TypicalPod(rig.NamespaceInject), true)
 	if err != nil {
 		return err
 	}
-	floor, err := loadgen.Requests("typical pod, opted out", loadgen.TypicalPod(rig.NamespaceFloor), false)
+	floor, err := loadgen.Requests("typical pod, opted out", testfixture.TypicalPod(rig.NamespaceFloor), false)
 	if err != nil {
 		return err
 	}

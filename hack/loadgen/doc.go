@@ -6,9 +6,8 @@
 // load; latencies are measured from the scheduled send time, so a server
 // that falls behind is charged for the queue it causes).
 //
-// The pods it sends (TypicalPod, LargePod, InjectedPod) come from
-// internal/testfixture, as do the Go benchmarks of package webhook, so the two
-// sets of figures describe the same requests. `make bench` (hack/benchreport) and `make
-// soak` (hack/soak) share this package; see BENCHMARKS.md and
-// RELIABILITY.md.
+// Requests wraps any pod in AdmissionReviews; callers take their pods from
+// internal/testfixture, as the Go benchmarks of package webhook do. `make
+// bench` (hack/benchreport) and `make soak` (hack/soak) share this package;
+// see BENCHMARKS.md and RELIABILITY.md.
 package loadgen

@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/gopherscope/gopherscope/config"
+	"github.com/gopherscope/gopherscope/internal/testfixture"
 	"github.com/gopherscope/gopherscope/webhook"
 )
 
@@ -69,7 +70,7 @@ func mustRequests(t *testing.T, name string, pod *corev1.Pod, wantPatch bool) []
 
 func TestRunCountsCorrectAndWrongAnswers(t *testing.T) {
 	target := webhookServer(t)
-	injected, err := InjectedPod(optedIn, testVersion)
+	injected, err := testfixture.InjectedPod(optedIn, testVersion)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,13 +79,13 @@ func TestRunCountsCorrectAndWrongAnswers(t *testing.T) {
 		requests   []Request
 		wantErrors []string // kinds; every answer is of this kind
 	}{
-		{name: "a typical pod in an opted-in namespace is injected", requests: mustRequests(t, "typical", TypicalPod(optedIn), true)},
-		{name: "a typical pod in an opted-out namespace is left alone", requests: mustRequests(t, "floor", TypicalPod(optedOut), false)},
+		{name: "a typical pod in an opted-in namespace is injected", requests: mustRequests(t, "typical", testfixture.TypicalPod(optedIn), true)},
+		{name: "a typical pod in an opted-out namespace is left alone", requests: mustRequests(t, "floor", testfixture.TypicalPod(optedOut), false)},
 		{name: "an injected pod is left alone", requests: mustRequests(t, "injected", injected, false)},
 		{name: "expecting a patch for an opted-out pod counts every answer as missing one",
-			requests: mustRequests(t, "floor", TypicalPod(optedOut), true), wantErrors: []string{ErrMissingPatch}},
+			requests: mustRequests(t, "floor", testfixture.TypicalPod(optedOut), true), wantErrors: []string{ErrMissingPatch}},
 		{name: "expecting no patch for an opted-in pod counts every answer as an unexpected one",
-			requests: mustRequests(t, "typical", TypicalPod(optedIn), false), wantErrors: []string{ErrUnexpectedPatch}},
+			requests: mustRequests(t, "typical", testfixture.TypicalPod(optedIn), false), wantErrors: []string{ErrUnexpectedPatch}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -115,7 +116,7 @@ func TestRunCountsCorrectAndWrongAnswers(t *testing.T) {
 func TestRunOpenLoopKeepsTheRate(t *testing.T) {
 	target := webhookServer(t)
 	res, err := Run(t.Context(), Options{
-		Target: target, Requests: mustRequests(t, "typical", TypicalPod(optedIn), true),
+		Target: target, Requests: mustRequests(t, "typical", testfixture.TypicalPod(optedIn), true),
 		Connections: 4, Rate: 200, Duration: time.Second,
 	})
 	if err != nil {
@@ -136,7 +137,7 @@ func TestRunOpenLoopKeepsTheRate(t *testing.T) {
 func TestRunReconnectsShakeHandsAgain(t *testing.T) {
 	target := webhookServer(t)
 	res, err := Run(t.Context(), Options{
-		Target: target, Requests: mustRequests(t, "floor", TypicalPod(optedOut), false),
+		Target: target, Requests: mustRequests(t, "floor", testfixture.TypicalPod(optedOut), false),
 		Connections: 2, Rate: 100, Duration: time.Second, Reconnect: 100 * time.Millisecond,
 	})
 	if err != nil {
@@ -181,7 +182,7 @@ func TestRunCountsServerFailures(t *testing.T) {
 			defer srv.Close()
 			res, err := Run(t.Context(), Options{
 				Target:   Target{URL: srv.URL, RootCAs: pool(srv.Certificate())},
-				Requests: mustRequests(t, "floor", TypicalPod(optedOut), false), Connections: 1, Rate: 50, Duration: 200 * time.Millisecond,
+				Requests: mustRequests(t, "floor", testfixture.TypicalPod(optedOut), false), Connections: 1, Rate: 50, Duration: 200 * time.Millisecond,
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -198,7 +199,7 @@ func TestRunRefusesAnUntrustedServer(t *testing.T) {
 	defer srv.Close()
 	res, err := Run(t.Context(), Options{
 		Target:   Target{URL: srv.URL, RootCAs: x509.NewCertPool()},
-		Requests: mustRequests(t, "floor", TypicalPod(optedOut), false), Connections: 1, Rate: 20, Duration: 100 * time.Millisecond,
+		Requests: mustRequests(t, "floor", testfixture.TypicalPod(optedOut), false), Connections: 1, Rate: 20, Duration: 100 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -238,7 +239,7 @@ func TestQuantileIsTheNearestRank(t *testing.T) {
 
 func TestAnswerPatchDecodesTheJSONPatch(t *testing.T) {
 	target := webhookServer(t)
-	reqs := mustRequests(t, "typical", TypicalPod(optedIn), true)
+	reqs := mustRequests(t, "typical", testfixture.TypicalPod(optedIn), true)
 	client := NewClient(target, nil)
 	defer client.Close()
 	ans, err := client.Send(t.Context(), reqs[0], false)

@@ -11,6 +11,7 @@ import (
 	"github.com/gopherscope/gopherscope/config"
 	"github.com/gopherscope/gopherscope/hack/loadgen"
 	"github.com/gopherscope/gopherscope/hack/loadgen/rig"
+	"github.com/gopherscope/gopherscope/internal/testfixture"
 )
 
 const (
@@ -109,7 +110,7 @@ func (c *configChurn) run(ctx context.Context) {
 // probe sends an injection request every probeEvery and records the
 // interval of the sidecar it would inject.
 func (c *configChurn) probe(ctx context.Context) {
-	reqs, err := loadgen.Requests("probe", loadgen.TypicalPod(rig.NamespaceInject), true)
+	reqs, err := loadgen.Requests("probe", testfixture.TypicalPod(rig.NamespaceInject), true)
 	if err != nil {
 		c.mu.Lock()
 		c.probeErr = append(c.probeErr, err)

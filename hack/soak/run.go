@@ -13,6 +13,7 @@ import (
 
 	"github.com/gopherscope/gopherscope/hack/loadgen"
 	"github.com/gopherscope/gopherscope/hack/loadgen/rig"
+	"github.com/gopherscope/gopherscope/internal/testfixture"
 )
 
 // warmup is the closed-loop run before the scenarios: it warms the
@@ -43,7 +44,7 @@ func run(ctx context.Context, opts *options, out io.Writer) (err error) {
 			logf("logs and files kept in %s", workDir)
 		}
 	}()
-	requests, err := loadgen.Requests("typical pod", loadgen.TypicalPod(rig.NamespaceInject), true)
+	requests, err := loadgen.Requests("typical pod", testfixture.TypicalPod(rig.NamespaceInject), true)
 	if err != nil {
 		return err
 	}
