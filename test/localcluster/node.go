@@ -13,6 +13,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -205,8 +206,8 @@ func (n *NodeCluster) startControlPlane(ctx context.Context) error {
 		if _, err := n.client.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx); err != nil {
 			return false, nil //nolint:nilerr // not ready yet
 		}
-		ep, err := n.client.CoreV1().Endpoints(metav1.NamespaceDefault).Get(ctx, "kubernetes", metav1.GetOptions{})
-		return err == nil && len(ep.Subsets) > 0, nil
+		eps, err := n.client.DiscoveryV1().EndpointSlices(metav1.NamespaceDefault).List(ctx, metav1.ListOptions{LabelSelector: discoveryv1.LabelServiceName + "=kubernetes"})
+		return err == nil && len(eps.Items) > 0 && len(eps.Items[0].Endpoints) > 0, nil
 	})
 }
 

@@ -100,15 +100,25 @@ func runOnNode(ctx context.Context, opts *Options) (err error) {
 	podURL := func(port int, path string) string {
 		return "http://" + net.JoinHostPort(pod.Status.PodIP, strconv.Itoa(port)) + path
 	}
-	out.say(`
-Where to look (inside the node's network: sudo nsenter --net=/var/run/netns/%s ...):
-  the sidecar's page    %s
-  the cluster           bin/kubectl --kubeconfig %s get pods -n %s
-  the node's logs       %s/logs`, localcluster.NetnsName, podURL(sidecarPort, "/"), cluster.Kubeconfig(), demoNamespace, cluster.RunDir())
-
-	out.step(6, "Reading the sidecar at the pod's address while the demo turns the app's knobs")
+	// The pod's address lives in the node's network; its page is forwarded
+	// to the machine's loopback for a browser, as kubectl port-forward would.
+	page, err := localcluster.ListenOnHost(net.JoinHostPort("127.0.0.1", strconv.Itoa(sidecarPort)))
+	if err != nil {
+		page, err = localcluster.ListenOnHost("127.0.0.1:0")
+	}
+	if err != nil {
+		return fmt.Errorf("forward the sidecar's page: %w", err)
+	}
 	runCtx, cancel := runFor(ctx, opts, out)
 	defer cancel()
+	go localcluster.Forward(runCtx, page, net.JoinHostPort(pod.Status.PodIP, strconv.Itoa(sidecarPort)))
+	out.say(`
+Where to look:
+  the sidecar's page    http://%s/  (forwarded to the pod's %s)
+  the cluster           sudo nsenter --net=/var/run/netns/%s bin/kubectl --kubeconfig %s get pods -n %s
+  the node's logs       %s/logs`, page.Addr(), podURL(sidecarPort, "/"), localcluster.NetnsName, cluster.Kubeconfig(), demoNamespace, cluster.RunDir())
+
+	out.step(6, "Reading the sidecar at the pod's address while the demo turns the app's knobs")
 	return watch(runCtx, out, podURL(sidecarPort, config.SidecarMetricsPath), func(path string) string { return podURL(appPort, path) }, opts.RowEvery)
 }
 
