@@ -32,8 +32,8 @@ type plan struct {
 //     adding a second would make the pod invalid and replacing it would
 //     remove what the user wrote. The annotation without the container is
 //     injected again;
-//   - hostNetwork (skipped unless the config allows it) and pods with no
-//     container;
+//   - Windows pods (see windowsShape), hostNetwork (skipped unless the
+//     config allows it) and pods with no container;
 //   - the per-pod annotations, each validated on its own: an invalid value
 //     is replaced by its default with a warning, or, in strict mode, the
 //     pod is denied with every problem listed.
@@ -56,6 +56,10 @@ func decide(pod *corev1.Pod, ns Namespace, cfg *config.Config) (plan, []string, 
 			config.SidecarContainerName, config.AnnotationStatus)}, skip(ReasonAlreadyInjected, fmt.Sprintf("the pod already has a %s container", config.SidecarContainerName))
 	case hasStatus:
 		warnings = append(warnings, fmt.Sprintf("the pod has a %s annotation but no %s container; injecting it again", config.AnnotationStatus, config.SidecarContainerName))
+	}
+	if why := windowsShape(pod); why != "" {
+		return plan{}, []string{"the pod runs on Windows (" + why + "): gopherscope does not inject it, since the sidecar is a Linux container"},
+			skip(ReasonWindows, "the pod runs on Windows ("+why+")")
 	}
 	if pod.Spec.HostNetwork && !cfg.AllowHostNetwork {
 		return plan{}, []string{"the pod uses hostNetwork: gopherscope does not inject it, since the sidecar's port would be opened on the node (allowHostNetwork in the config allows it)"},

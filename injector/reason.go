@@ -22,6 +22,9 @@ const (
 	ReasonGopherscopePod Reason = "gopherscope-pod"
 	// ReasonHostNetwork: the pod uses the host's network and the config does not allow it.
 	ReasonHostNetwork Reason = "host-network"
+	// ReasonWindows: the pod runs on Windows nodes (spec.os.name, nodeSelector
+	// or required node affinity), where the Linux sidecar cannot run.
+	ReasonWindows Reason = "windows"
 	// ReasonInvalidAnnotations: strict mode and at least one annotation value is invalid.
 	ReasonInvalidAnnotations Reason = "invalid-annotations"
 	// ReasonNoContainers: the pod has no container to observe.
@@ -43,6 +46,7 @@ func AllReasons() []Reason {
 		ReasonExcludedNamespace,
 		ReasonGopherscopePod,
 		ReasonHostNetwork,
+		ReasonWindows,
 		ReasonInvalidAnnotations,
 		ReasonNoContainers,
 		ReasonInvalidInput,

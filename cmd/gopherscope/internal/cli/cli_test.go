@@ -172,6 +172,18 @@ func TestInjectOptions(t *testing.T) {
 			},
 			wantStderr: `Deployment/old: apiVersion "extensions/v1beta1" is not supported (want apps/v1); passed through without injection`,
 		},
+		{
+			name: "a Windows Deployment (spec.os.name) is passed through with a warning", args: []string{"inject", "-f", "-"},
+			stdin:      windowsDeployment,
+			wantStdout: func(t *testing.T, stdout string) { passedThrough(t, windowsDeployment, stdout) },
+			wantStderr: "Deployment/win: the pod runs on Windows (its spec.os.name is windows): gopherscope does not inject it",
+		},
+		{
+			name: "a Windows Job (nodeSelector) is passed through with a warning", args: []string{"inject", "-f", "-"},
+			stdin:      windowsJob,
+			wantStdout: func(t *testing.T, stdout string) { passedThrough(t, windowsJob, stdout) },
+			wantStderr: "Job/win: the pod runs on Windows (its nodeSelector kubernetes.io/os is windows): gopherscope does not inject it",
+		},
 		{name: "a missing -f is a usage error", args: []string{"inject"}, wantCode: 2, wantStderr: "-f FILE (or -f - for stdin) is required"},
 		{name: "a bad --kube-version is a usage error", args: []string{"inject", "-f", "-", "--kube-version", "new"}, wantCode: 2, wantStderr: "--kube-version"},
 		{name: "a missing file is an error", args: []string{"inject", "-f", "does-not-exist.yaml"}, wantCode: 1, wantStderr: `read "does-not-exist.yaml"`},
@@ -209,5 +221,40 @@ func mustUnmarshal(t *testing.T, data []byte, v any) {
 	t.Helper()
 	if err := yaml.Unmarshal(data, v); err != nil {
 		t.Fatalf("decode %q: %v", data, err)
+	}
+}
+
+// Windows workloads: the sidecar is a Linux container, so they are never injected.
+const (
+	windowsDeployment = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: win
+spec:
+  selector: {matchLabels: {app: win}}
+  template:
+    metadata: {labels: {app: win}}
+    spec:
+      os: {name: windows}
+      containers: [{name: app, image: example.com/win:1.0}]
+`
+	windowsJob = `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: win
+spec:
+  template:
+    spec:
+      nodeSelector: {kubernetes.io/os: windows}
+      restartPolicy: Never
+      containers: [{name: app, image: example.com/win:1.0}]
+`
+)
+
+// passedThrough fails unless stdout is the input, byte for byte.
+func passedThrough(t *testing.T, input, stdout string) {
+	t.Helper()
+	if diff := cmp.Diff(input, stdout); diff != "" {
+		t.Errorf("stdout differs from the input (-input +stdout):\n%s", diff)
 	}
 }
