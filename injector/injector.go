@@ -62,13 +62,15 @@ func Inject(pod *corev1.Pod, ns Namespace, cfg *config.Config) (*corev1.Pod, []s
 	if decision.Action != ActionInject {
 		return pod.DeepCopy(), warnings, decision
 	}
-	out, annotationWarnings := build(pod, &p, cfg)
-	return out, append(warnings, annotationWarnings...), decision
+	out, warnings := build(pod, &p, cfg, warnings)
+	return out, warnings, decision
 }
 
 // build returns a copy of pod with the sidecar p describes and the
-// annotations of an injected pod, and the warnings the annotations give.
-func build(pod *corev1.Pod, p *plan, cfg *config.Config) (*corev1.Pod, []string) {
+// annotations of an injected pod, and every warning of the injection: those
+// of decide, then those the annotations give. The status annotation records
+// them all.
+func build(pod *corev1.Pod, p *plan, cfg *config.Config, warnings []string) (*corev1.Pod, []string) {
 	out := pod.DeepCopy()
 	sidecar := buildSidecar(&p.settings, p.port, cfg, p.native)
 	if p.native {
@@ -88,6 +90,8 @@ func build(pod *corev1.Pod, p *plan, cfg *config.Config) (*corev1.Pod, []string)
 			PprofPath:   p.settings.pprofPath,
 			MetricsPath: p.settings.metricsPath,
 		},
+		Warnings: warnings,
 	}
-	return out, annotate(out, &st)
+	annotate(out, &st)
+	return out, st.Warnings
 }

@@ -8,8 +8,9 @@ import (
 )
 
 // Status is the content of the gopherscope.io/status annotation written on
-// every injected pod: what was injected, by which version, and what it
-// observes. It is compact JSON with a fixed field order.
+// every injected pod: what was injected, by which version, what it observes
+// and the warnings its creator was given. It is compact JSON with a fixed
+// field order.
 type Status struct {
 	// Version of the injector (config.Config.InjectorVersion; "unknown" if unset).
 	Version string `json:"version"`
@@ -21,6 +22,9 @@ type Status struct {
 	Port int32 `json:"port"`
 	// Target is what the sidecar observes.
 	Target StatusTarget `json:"target"`
+	// Warnings are the injection's warnings, as the admission response gave
+	// them, kept on the pod for whoever never saw that response.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // StatusTarget is the app the sidecar observes.

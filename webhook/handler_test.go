@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -178,16 +179,21 @@ func TestHandlerOverHTTP(t *testing.T) {
 			if resp.PatchType == nil || *resp.PatchType != admissionv1.PatchTypeJSONPatch {
 				t.Errorf("patch type = %v, want JSONPatch", resp.PatchType)
 			}
-			checkInjectionPatch(t, tt.req.Object.Raw, resp.Patch, ops, tt.wantOps == "annotation-keys")
+			checkInjectionPatch(t, tt.req.Object.Raw, resp.Patch, ops, tt.wantOps == "annotation-keys", tt.wantWarnings)
 		})
 	}
 }
 
 // checkInjectionPatch asserts that the patch is exactly the injection of
-// podJSON: the added annotations and the native sidecar, nothing else (not
-// the creationTimestamp, status or unknown field the typed pod would drop).
-func checkInjectionPatch(t *testing.T, raw, patch []byte, ops []patchOp, perKey bool) {
+// podJSON: the added annotations (the status recording warnings) and the
+// native sidecar, nothing else (not the creationTimestamp, status or unknown
+// field the typed pod would drop).
+func checkInjectionPatch(t *testing.T, raw, patch []byte, ops []patchOp, perKey bool, warnings []string) {
 	t.Helper()
+	added := maps.Clone(wantAddedAnnotations)
+	if len(warnings) > 0 {
+		added[config.AnnotationStatus] = strings.TrimSuffix(wantStatus, "}") + `,"warnings":` + string(mustJSON(t, warnings)) + "}"
+	}
 	pod, generic := applyPatch(t, raw, patch)
 	if len(pod.Spec.InitContainers) != 1 {
 		t.Fatalf("init containers = %d, want the sidecar alone", len(pod.Spec.InitContainers))
@@ -200,10 +206,10 @@ func checkInjectionPatch(t *testing.T, raw, patch []byte, ops []patchOp, perKey 
 	if perKey {
 		for _, key := range []string{config.AnnotationStatus, config.AnnotationDefaultContainer,
 			config.AnnotationPrometheusPath, config.AnnotationPrometheusPort, config.AnnotationPrometheusScrape} {
-			want = append(want, patchOp{Op: "add", Path: "/metadata/annotations/" + strings.ReplaceAll(key, "/", "~1"), Value: wantAddedAnnotations[key]})
+			want = append(want, patchOp{Op: "add", Path: "/metadata/annotations/" + strings.ReplaceAll(key, "/", "~1"), Value: added[key]})
 		}
 	} else {
-		want = append(want, patchOp{Op: "add", Path: "/metadata/annotations", Value: toJSONValue(t, wantAddedAnnotations)})
+		want = append(want, patchOp{Op: "add", Path: "/metadata/annotations", Value: toJSONValue(t, added)})
 	}
 	want = append(want, patchOp{Op: "add", Path: "/spec/initContainers", Value: toJSONValue(t, []corev1.Container{sidecar})})
 	if diff := cmp.Diff(want, ops); diff != "" {
