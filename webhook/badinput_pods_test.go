@@ -187,7 +187,11 @@ func TestHostileAnnotationsAreWarnedAboutAndNeverReachTheArgs(t *testing.T) {
 			if want := orDefault(tt.wantImage, "ghcr.io/gopherscope/sidecar:"+testVersion); sidecar.Image != want {
 				t.Errorf("image = %q, want %q", sidecar.Image, want)
 			}
-			checkDecisions(t, reg, "injected")
+			wantReason := "injected"
+			if len(tt.wantWarnings) > 0 {
+				wantReason = string(ReasonWarnings)
+			}
+			checkDecisions(t, reg, wantReason)
 		})
 	}
 }

@@ -102,6 +102,9 @@ func (h *PodInjector) handle(ctx context.Context, req admission.Request) (admiss
 	out := outcome{result: resultOfAction(decision.Action), reason: decision.Reason, pod: name}
 	switch decision.Action {
 	case injector.ActionInject:
+		if len(warnings) > 0 {
+			out.reason = ReasonWarnings
+		}
 		resp, err := patchResponse(req.Object.Raw, pod, injected)
 		if err != nil {
 			return admission.Errored(http.StatusInternalServerError, fmt.Errorf("gopherscope: %w", err)),

@@ -35,6 +35,11 @@ const (
 	ReasonNamespaceUnknown injector.Reason = "namespace-unknown"
 	// ReasonInternalError: a bug (a recovered panic) or a failure to build the patch.
 	ReasonInternalError injector.Reason = "internal-error"
+	// ReasonWarnings: the pod was injected and its creator was warned (an
+	// invalid annotation replaced by its default, a moved port, the user's
+	// own prometheus.io annotations kept); an injection without warnings
+	// counts as injector.ReasonInjected. Only ever with ResultInject.
+	ReasonWarnings injector.Reason = "warnings"
 )
 
 // handlerReasons are the reasons the handler itself gives, with their result.
@@ -47,6 +52,7 @@ var handlerReasons = []struct {
 	{ResultError, ReasonMalformed},
 	{ResultSkip, ReasonNamespaceUnknown},
 	{ResultError, ReasonInternalError},
+	{ResultInject, ReasonWarnings},
 }
 
 // MetricInjectionsTotal is the name of the decisions counter.

@@ -59,6 +59,28 @@ func TestMetricsCountDecisionsByResultAndReason(t *testing.T) {
 	}
 }
 
+func TestMetricsCountInjectionsWithWarningsApartFromCleanOnes(t *testing.T) {
+	h, _ := newTestHandler(t, testConfig(nil))
+	for _, req := range []admissionv1.AdmissionRequest{
+		podRequest("shop", podJSON(nil, nil)),
+		podRequest("shop", podJSON(map[string]string{config.AnnotationInterval: "fast"}, nil)),
+		podRequest("shop", podJSON(map[string]string{config.AnnotationPrometheusScrape: "false"}, nil)),
+	} {
+		resp := h.Handle(t.Context(), admission.Request{AdmissionRequest: req})
+		if !resp.Allowed || len(resp.Patch) == 0 && len(resp.Patches) == 0 {
+			t.Fatalf("request not injected: %+v", resp.Result)
+		}
+	}
+	for _, c := range []struct {
+		reason injector.Reason
+		want   float64
+	}{{injector.ReasonInjected, 1}, {ReasonWarnings, 2}} {
+		if got := testutil.ToFloat64(h.Metrics.injections.WithLabelValues(ResultInject, string(c.reason))); got != c.want {
+			t.Errorf("%s{result=%q,reason=%q} = %v, want %v", MetricInjectionsTotal, ResultInject, c.reason, got, c.want)
+		}
+	}
+}
+
 func TestNewMetricsReusesARegisteredCounter(t *testing.T) {
 	h, reg := newTestHandler(t, testConfig(nil))
 	h.Handle(t.Context(), admission.Request{AdmissionRequest: podRequest("shop", podJSON(nil, nil))})
@@ -90,7 +112,7 @@ func TestHandlerLogsOneLinePerDecisionWithoutSecrets(t *testing.T) {
 	want := map[string]any{
 		"logger": "", "level": float64(0), "msg": "admission decision",
 		"namespace": "shop", "pod": "web-7d9f-", "uid": string(req.UID), "operation": "CREATE",
-		"decision": "inject", "reason": "injected", "dryRun": true, "warnings": float64(1),
+		"decision": "inject", "reason": "warnings", "dryRun": true, "warnings": float64(1),
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("log line (-want +got):\n%s", diff)
