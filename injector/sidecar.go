@@ -53,6 +53,7 @@ func buildSidecar(s *settings, port int32, cfg *config.Config, native bool) core
 			fieldEnv(config.EnvPodName, "metadata.name"),
 			fieldEnv(config.EnvPodNamespace, "metadata.namespace"),
 			{Name: config.EnvAppContainer, Value: s.appContainer},
+			memoryLimitEnv(),
 		},
 		Resources: sidecarResources(s, cfg),
 		// No readiness probe, on purpose: the sidecar must never take the
@@ -79,6 +80,19 @@ func fieldEnv(name, fieldPath string) corev1.EnvVar {
 	return corev1.EnvVar{
 		Name:      name,
 		ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: fieldPath}},
+	}
+}
+
+// memoryLimitEnv passes the sidecar its own memory limit in bytes, from
+// which it sets its Go soft memory limit.
+func memoryLimitEnv() corev1.EnvVar {
+	return corev1.EnvVar{
+		Name: sidecarconf.EnvMemoryLimit,
+		ValueFrom: &corev1.EnvVarSource{ResourceFieldRef: &corev1.ResourceFieldSelector{
+			ContainerName: config.SidecarContainerName,
+			Resource:      "limits.memory",
+			Divisor:       resource.MustParse("1"),
+		}},
 	}
 }
 

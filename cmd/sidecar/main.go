@@ -41,7 +41,7 @@ const (
 // execute parses args, then prints the version or builds the logger (on
 // stderr) and calls run: the command's whole behaviour, without a server,
 // so tests pass their own run. getenv reads the environment (the pod's
-// downward API and GOMAXPROCS). It returns the exit code.
+// downward API, GOMAXPROCS and GOMEMLIMIT). It returns the exit code.
 func execute(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, run runFunc) int {
 	opts := newOptions()
 	fs := flag.NewFlagSet("sidecar", flag.ContinueOnError)
@@ -75,6 +75,11 @@ func execute(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	defer flush()
 	log = log.WithValues("version", version.Version)
+	if limit, err := setMemoryLimit(getenv); err != nil {
+		log.Info("soft memory limit not set", "error", err.Error())
+	} else if limit > 0 {
+		log.Info("soft memory limit set", "bytes", limit)
+	}
 	if err := run(ctx, opts.Sidecar, log); err != nil {
 		log.Error(err, "sidecar stopped")
 		return exitError

@@ -57,3 +57,12 @@ const (
 	// DefaultHistory is how far back the sidecar's history reaches by default.
 	DefaultHistory = time.Hour
 )
+
+// Environment of the sidecar container.
+const (
+	// EnvMemoryLimit is the sidecar container's memory limit in bytes, set by
+	// the injector from the downward API (resourceFieldRef limits.memory).
+	// The sidecar sets its Go soft memory limit to a share of it, so it
+	// collects garbage before the kernel kills it.
+	EnvMemoryLimit = "GOPHERSCOPE_MEMORY_LIMIT"
+)

@@ -9,9 +9,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/gopherscope/gopherscope/config"
+	sidecarconf "github.com/gopherscope/gopherscope/config/names"
 	"github.com/gopherscope/gopherscope/injector"
 )
 
@@ -75,6 +77,9 @@ func assertInjected(t *testing.T, stored *corev1.Pod, interval string) {
 		{Name: config.EnvPodName, ValueFrom: fieldRef("metadata.name")},
 		{Name: config.EnvPodNamespace, ValueFrom: fieldRef("metadata.namespace")},
 		{Name: config.EnvAppContainer, Value: "app"},
+		{Name: sidecarconf.EnvMemoryLimit, ValueFrom: &corev1.EnvVarSource{ResourceFieldRef: &corev1.ResourceFieldSelector{
+			ContainerName: config.SidecarContainerName, Resource: "limits.memory", Divisor: resource.MustParse("1"),
+		}}},
 	}
 	if diff := cmp.Diff(wantEnv, sc.Env); diff != "" {
 		t.Errorf("sidecar env (-want +got):\n%s", diff)

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/gopherscope/gopherscope/config/names"
 )
@@ -215,9 +216,39 @@ func resolveEnv(pod *corev1.Pod, vars []corev1.EnvVar) ([]string, error) {
 				return nil, fmt.Errorf("env %s: field %q is not available to a local process", v.Name, v.ValueFrom.FieldRef.FieldPath)
 			}
 			env = append(env, v.Name+"="+value)
+		case v.ValueFrom.ResourceFieldRef != nil:
+			value, err := resourceValue(pod, v.ValueFrom.ResourceFieldRef)
+			if err != nil {
+				return nil, fmt.Errorf("env %s: %w", v.Name, err)
+			}
+			env = append(env, v.Name+"="+value)
 		default:
-			return nil, fmt.Errorf("env %s: only values and fieldRefs can be resolved locally", v.Name)
+			return nil, fmt.Errorf("env %s: only values, fieldRefs and resourceFieldRefs can be resolved locally", v.Name)
 		}
 	}
 	return env, nil
+}
+
+// resourceValue resolves a resourceFieldRef as the kubelet does when the
+// container sets the resource: its quantity divided by the divisor, rounded
+// up. A resource the container leaves unset (the kubelet would give the
+// node's allocatable) cannot be known locally.
+func resourceValue(pod *corev1.Pod, ref *corev1.ResourceFieldSelector) (string, error) {
+	for _, c := range slices.Concat(pod.Spec.InitContainers, pod.Spec.Containers) {
+		if c.Name != ref.ContainerName {
+			continue
+		}
+		kind, name, _ := strings.Cut(ref.Resource, ".")
+		list := map[string]corev1.ResourceList{"limits": c.Resources.Limits, "requests": c.Resources.Requests}[kind]
+		q, ok := list[corev1.ResourceName(name)]
+		if !ok {
+			return "", fmt.Errorf("%s of container %s is not set, and a local process has no node to take it from", ref.Resource, c.Name)
+		}
+		divisor := ref.Divisor
+		if divisor.IsZero() {
+			divisor = resource.MustParse("1")
+		}
+		return strconv.FormatInt((q.MilliValue()+divisor.MilliValue()-1)/divisor.MilliValue(), 10), nil
+	}
+	return "", fmt.Errorf("resourceFieldRef to an unknown container %q", ref.ContainerName)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -61,7 +62,14 @@ func TestTranslateArgsRefusesWhatItCannotMap(t *testing.T) {
 }
 
 func TestResolveEnv(t *testing.T) {
-	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop", UID: "u-1"}}
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop", UID: "u-1"}, Spec: corev1.PodSpec{
+		InitContainers: []corev1.Container{{Name: "sidecar", Resources: corev1.ResourceRequirements{
+			Limits: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("64Mi"), corev1.ResourceCPU: resource.MustParse("100m")},
+		}}},
+	}}
+	limit := func(name, divisor string) *corev1.EnvVarSource {
+		return &corev1.EnvVarSource{ResourceFieldRef: &corev1.ResourceFieldSelector{ContainerName: "sidecar", Resource: name, Divisor: resource.MustParse(divisor)}}
+	}
 	field := func(path string) *corev1.EnvVarSource {
 		return &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: path}}
 	}
@@ -71,11 +79,15 @@ func TestResolveEnv(t *testing.T) {
 		{Name: "POD_UID", ValueFrom: field("metadata.uid")},
 		{Name: "POD_IP", ValueFrom: field("status.podIP")},
 		{Name: "PLAIN", Value: "a=b"},
+		{Name: "MEMORY_LIMIT", ValueFrom: limit("limits.memory", "1")},
+		{Name: "CPU_LIMIT", ValueFrom: limit("limits.cpu", "1")},
+		{Name: "MEMORY_LIMIT_MI", ValueFrom: limit("limits.memory", "1Mi")},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"POD_NAME=web", "POD_NAMESPACE=shop", "POD_UID=u-1", "POD_IP=127.0.0.1", "PLAIN=a=b"}
+	want := []string{"POD_NAME=web", "POD_NAMESPACE=shop", "POD_UID=u-1", "POD_IP=127.0.0.1", "PLAIN=a=b",
+		"MEMORY_LIMIT=67108864", "CPU_LIMIT=1", "MEMORY_LIMIT_MI=64"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("env (-want +got):\n%s", diff)
 	}
@@ -83,6 +95,7 @@ func TestResolveEnv(t *testing.T) {
 	for _, v := range []corev1.EnvVar{
 		{Name: "NODE", ValueFrom: field("spec.nodeName")},
 		{Name: "SECRET", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{Key: "k"}}},
+		{Name: "MEMORY_REQUEST", ValueFrom: limit("requests.memory", "1")},
 	} {
 		if _, err := resolveEnv(pod, []corev1.EnvVar{v}); err == nil || !strings.Contains(err.Error(), v.Name) {
 			t.Errorf("resolveEnv(%s) error = %v, want an error naming it", v.Name, err)

@@ -50,6 +50,8 @@ func describeContainer(c corev1.Container) []string {
 		switch {
 		case e.ValueFrom != nil && e.ValueFrom.FieldRef != nil:
 			env = append(env, fmt.Sprintf("%s=(%s)", e.Name, e.ValueFrom.FieldRef.FieldPath))
+		case e.ValueFrom != nil && e.ValueFrom.ResourceFieldRef != nil:
+			env = append(env, fmt.Sprintf("%s=(%s)", e.Name, e.ValueFrom.ResourceFieldRef.Resource))
 		case e.ValueFrom != nil:
 			env = append(env, e.Name+"=(from a reference)")
 		default:
