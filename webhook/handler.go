@@ -21,6 +21,12 @@ import (
 // server gives the whole webhook call 5 seconds.
 const DefaultLookupTimeout = 2 * time.Second
 
+// errNoRequest answers a review without a request. The API server gives
+// every request a uid and an operation: a body that decoded to an empty
+// request (null, YAML, a Pod, a review of another version) was not sent by
+// one, so say so rather than "admitted".
+var errNoRequest = errors.New("the AdmissionReview carries no request (no uid or operation): it was not sent by an API server")
+
 // PodInjector is the admission.Handler that injects the sidecar into pods at
 // creation. It re-checks every opt-in rule (the webhook configuration's
 // selectors are a first filter, not the only one) and never blocks a pod for
@@ -69,12 +75,8 @@ func (h *PodInjector) Handle(ctx context.Context, req admission.Request) (resp a
 // handle decides on one request.
 func (h *PodInjector) handle(ctx context.Context, req admission.Request) (admission.Response, outcome) {
 	if req.UID == "" || req.Operation == "" {
-		// The API server gives every request a uid and an operation. A body
-		// that decoded to an empty request (null, YAML, a Pod, a review of
-		// another version) was not sent by one: say so, not "admitted".
-		err := errors.New("the AdmissionReview carries no request (no uid or operation): it was not sent by an API server")
-		return admission.Errored(http.StatusBadRequest, fmt.Errorf("gopherscope: %w", err)),
-			outcome{result: ResultError, reason: ReasonMalformed, pod: req.Name, err: err}
+		return admission.Errored(http.StatusBadRequest, fmt.Errorf("gopherscope: %w", errNoRequest)),
+			outcome{result: ResultError, reason: ReasonMalformed, pod: req.Name, err: errNoRequest}
 	}
 	if req.Operation != admissionv1.Create {
 		return admission.Allowed(fmt.Sprintf("gopherscope injects pods at CREATE only; %s is admitted unchanged", req.Operation)),
@@ -120,13 +122,7 @@ func (h *PodInjector) handle(ctx context.Context, req admission.Request) (admiss
 
 // namespaceLabels looks the namespace up within the handler's time bound.
 func (h *PodInjector) namespaceLabels(ctx context.Context, name string) (map[string]string, error) {
-	timeout := h.LookupTimeout
-	if timeout <= 0 {
-		timeout = DefaultLookupTimeout
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	return h.Namespaces.NamespaceLabels(ctx, name)
+	return lookupNamespaceLabels(ctx, h.Namespaces, h.LookupTimeout, name)
 }
 
 // logDecision writes the one log line of a request. It never logs the

@@ -72,16 +72,9 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		Name: MetricInjectionsTotal,
 		Help: "Admission decisions on pods, by result (inject, skip, deny, error) and reason.",
 	}, []string{"result", "reason"})
-	if err := reg.Register(counter); err != nil {
-		var already prometheus.AlreadyRegisteredError
-		if !errors.As(err, &already) {
-			return nil, fmt.Errorf("register %s: %w", MetricInjectionsTotal, err)
-		}
-		existing, ok := already.ExistingCollector.(*prometheus.CounterVec)
-		if !ok {
-			return nil, fmt.Errorf("register %s: a different collector has that name", MetricInjectionsTotal)
-		}
-		counter = existing
+	counter, err := registerCounterVec(reg, MetricInjectionsTotal, counter)
+	if err != nil {
+		return nil, err
 	}
 	m := &Metrics{injections: counter}
 	for _, r := range handlerReasons {
@@ -91,6 +84,24 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		m.injections.WithLabelValues(resultOfReason(r), string(r))
 	}
 	return m, nil
+}
+
+// registerCounterVec registers counter, named name, with reg, or returns
+// the counter reg already holds under that name.
+func registerCounterVec(reg prometheus.Registerer, name string, counter *prometheus.CounterVec) (*prometheus.CounterVec, error) {
+	err := reg.Register(counter)
+	if err == nil {
+		return counter, nil
+	}
+	var already prometheus.AlreadyRegisteredError
+	if !errors.As(err, &already) {
+		return nil, fmt.Errorf("register %s: %w", name, err)
+	}
+	existing, ok := already.ExistingCollector.(*prometheus.CounterVec)
+	if !ok {
+		return nil, fmt.Errorf("register %s: a different collector has that name", name)
+	}
+	return existing, nil
 }
 
 // observe counts one decision. A nil *Metrics counts nothing.

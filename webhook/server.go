@@ -171,8 +171,9 @@ func newManager(opts Options, log logr.Logger, server crwebhook.Server) (ctrl.Ma
 	return mgr, nil
 }
 
-// registerInjector serves the pod injector on Path and returns the informer
-// on namespace metadata it reads labels from.
+// registerInjector serves the pod injector on Path and the workload
+// validator on WorkloadPath, and returns the informer on namespace metadata
+// they read labels from.
 func registerInjector(ctx context.Context, mgr ctrl.Manager, provider *ConfigProvider, registry prometheus.Registerer) (cache.Informer, error) {
 	metrics, err := NewMetrics(registry)
 	if err != nil {
@@ -183,16 +184,20 @@ func registerInjector(ctx context.Context, mgr ctrl.Manager, provider *ConfigPro
 	if err != nil {
 		return nil, fmt.Errorf("watch namespaces: %w", err)
 	}
+	lookup := ClusterNamespaces{Cache: mgr.GetCache(), Live: mgr.GetAPIReader()}
 	// GetWebhookServer adds the server to the manager's runnables.
 	mgr.GetWebhookServer().Register(Path, &admission.Webhook{
 		Handler: &PodInjector{
 			Config:     provider,
-			Namespaces: ClusterNamespaces{Cache: mgr.GetCache(), Live: mgr.GetAPIReader()},
+			Namespaces: lookup,
 			Metrics:    metrics,
 		},
 		// The handler logs one line per request with its own keys.
 		LogConstructor: func(base logr.Logger, _ *admission.Request) logr.Logger { return base },
 	})
+	if err := registerWorkloadValidator(mgr.GetWebhookServer(), provider, lookup, registry); err != nil {
+		return nil, err
+	}
 	return namespaces, nil
 }
 

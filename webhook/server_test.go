@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr/testr"
+	"github.com/google/go-cmp/cmp"
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -218,6 +219,15 @@ func TestServerServesOverTLSAndFollowsRotationAndReload(t *testing.T) {
 			t.Errorf("status annotation %q does not record the version", got)
 		}
 	})
+	t.Run("the workload validator is served on its own path and answers with the pods' warnings", func(t *testing.T) {
+		req := workloadRequest(t, admissionv1.Create, "shop", deploymentKind,
+			workload(t, deploymentKind, podTemplate(map[string]string{config.AnnotationInterval: "abc"}, nil)), nil)
+		resp := postReview(t, client, "https://"+addr+WorkloadPath, req)
+		want := []string{`gopherscope.io/interval: "abc" is not a duration; using the default 10s`}
+		if !resp.Allowed || len(resp.Patch) != 0 || !cmp.Equal(want, resp.Warnings) {
+			t.Errorf("allowed %v, patch %s, warnings %q; want allowed, no patch, warnings %q", resp.Allowed, resp.Patch, resp.Warnings, want)
+		}
+	})
 	t.Run("a namespace created a moment ago is found", func(t *testing.T) {
 		late := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "late", Labels: map[string]string{config.KeyInject: config.InjectEnabled}}}
 		if _, err := clientset.CoreV1().Namespaces().Create(t.Context(), late, metav1.CreateOptions{}); err != nil {
@@ -247,6 +257,9 @@ func TestServerServesOverTLSAndFollowsRotationAndReload(t *testing.T) {
 		body := httpGetBody(t, fmt.Sprintf("http://127.0.0.1:%d/metrics", ports[1]))
 		want := `gopherscope_injections_total{reason="injected",result="inject"} 2` // shop and late
 		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+		if want := MetricWorkloadChecksTotal + `{result="warned"} 1`; !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
 		if !strings.Contains(body, "controller_runtime_webhook_latency_seconds") {
