@@ -30,17 +30,20 @@ const (
 	// ReasonSidecarMissing is the reason of the Warning Event recorded on the
 	// owner of an uninjected pod.
 	ReasonSidecarMissing = "SidecarMissing"
-	// ReasonRolloutRestarted is the reason of the Normal Event recorded on an
-	// owner the auditor restarted.
-	ReasonRolloutRestarted = "RolloutRestarted"
+	// ReasonPodEvicted is the reason of the Normal Event recorded on the
+	// owner of an uninjected pod the auditor evicted.
+	ReasonPodEvicted = "UninjectedPodEvicted"
+	// ReasonWebhookUnreachable is the reason of the Warning Event recorded on
+	// the owner of a pod created while the webhook was ready that lacks the
+	// sidecar: the API server cannot reach the webhook.
+	ReasonWebhookUnreachable = "WebhookUnreachable"
 )
 
 // configPollInterval is how often the auditor looks for a new injection
 // configuration (a pointer comparison) to judge every pod again.
 const configPollInterval = 5 * time.Second
 
-// Options are what New needs. Every field but Now is required; WebhookReady
-// only with Settings.RolloutRestart.
+// Options are what New needs. Every field but Now is required.
 type Options struct {
 	// Settings are the knobs.
 	Settings Settings
@@ -49,18 +52,20 @@ type Options struct {
 	Config func() *config.Config
 	// Cache reads pod and namespace metadata from the manager's informers.
 	Cache client.Reader
-	// Live reads from the API server: the full pod of a candidate, an
-	// intermediate owner's metadata, a workload to restart.
+	// Live reads from the API server: the full pod of a candidate and an
+	// intermediate owner's metadata.
 	Live client.Reader
-	// Writer patches the pod template of a workload to restart it.
-	Writer client.Writer
+	// Evictions evicts an uninjected pod (the pods/eviction subresource),
+	// with Settings.RolloutRestart.
+	Evictions client.SubResourceClientConstructor
 	// Recorder records the Events.
 	Recorder events.EventRecorder
 	// Metrics receives the gauge.
 	Metrics *Metrics
-	// WebhookReady reports whether this process's webhook serves; a restart
-	// happens only then, since a restart while no webhook answers would
-	// create uninjected pods again.
+	// WebhookReady reports whether this process's webhook serves. A pod is
+	// evicted only then, since a pod re-created while no webhook answers
+	// would lack the sidecar again; and an uninjected pod created while it
+	// was ready shows that the API server cannot reach it.
 	WebhookReady func(context.Context) error
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -80,13 +85,32 @@ type Auditor struct {
 	// SidecarMissing Event and a restart, by owner UID.
 	lastEvent   map[types.UID]time.Time
 	lastRestart map[types.UID]time.Time
+	// denied are the namespaces that refused an eviction, and when.
+	denied map[string]time.Time
+	// readySince is the start of the webhook's current unbroken ready
+	// stretch (zero while not ready); configChanged and namespaceChanged
+	// are when the configuration, and a namespace's inject label, last
+	// changed. See createdWhileReady.
+	readySince       time.Time
+	lastConfig       *config.Config
+	configChanged    time.Time
+	namespaceChanged map[string]time.Time
+	// whileReady counts the tracked pods created while the webhook was ready.
+	whileReady int
+	// lastInjected is the creation time of the newest injected pod seen;
+	// probeAt is when a pod was last evicted before any pod injected during
+	// the current ready stretch proved the webhook reachable. See
+	// reachabilityGate.
+	lastInjected, probeAt time.Time
 }
 
 // trackedPod is an uninjected pod: its UID (a pod re-created under the same
-// name is looked up again) and its owner.
+// name is looked up again), its owner, and whether it was created while the
+// webhook was ready (see createdWhileReady).
 type trackedPod struct {
-	uid   types.UID
-	owner Owner
+	uid        types.UID
+	owner      Owner
+	whileReady bool
 }
 
 // New checks opts and returns an Auditor.
@@ -99,10 +123,10 @@ func New(opts Options) (*Auditor, error) {
 		{"Config", opts.Config == nil},
 		{"Cache", opts.Cache == nil},
 		{"Live", opts.Live == nil},
-		{"Writer", opts.Writer == nil},
+		{"Evictions", opts.Evictions == nil},
 		{"Recorder", opts.Recorder == nil},
 		{"Metrics", opts.Metrics == nil},
-		{"WebhookReady (with RolloutRestart)", opts.Settings.RolloutRestart && opts.WebhookReady == nil},
+		{"WebhookReady", opts.WebhookReady == nil},
 	} {
 		if req.missing {
 			errs = append(errs, fmt.Errorf("auditor option %s is missing", req.name))
@@ -120,6 +144,10 @@ func New(opts Options) (*Auditor, error) {
 		perNamespace: map[string]int{},
 		lastEvent:    map[types.UID]time.Time{},
 		lastRestart:  map[types.UID]time.Time{},
+		denied:       map[string]time.Time{},
+		// The configuration the process started with is no change.
+		lastConfig:       opts.Config(),
+		namespaceChanged: map[string]time.Time{},
 	}, nil
 }
 
@@ -130,9 +158,10 @@ func CacheByObject() map[client.Object]cache.ByObject {
 }
 
 // SetupWithManager registers the controller: pods (metadata) and their
-// namespaces' inject label are watched, and every pod is judged again when
-// the configuration changes. The manager's cache must be configured with
-// CacheByObject. The controller runs on the elected replica only.
+// namespaces' inject label are watched, every pod is judged again when the
+// configuration changes, and the webhook's readiness is polled. The
+// manager's cache must be configured with CacheByObject. The controller
+// runs on the elected replica only.
 func (a *Auditor) SetupWithManager(mgr ctrl.Manager) error {
 	resync := &configResync{config: a.opts.Config, cache: a.opts.Cache, events: make(chan event.GenericEvent), interval: configPollInterval}
 	err := ctrl.NewControllerManagedBy(mgr).
@@ -147,11 +176,16 @@ func (a *Auditor) SetupWithManager(mgr ctrl.Manager) error {
 	if err := mgr.Add(resync); err != nil {
 		return fmt.Errorf("add the auditor's configuration resync: %w", err)
 	}
+	if err := mgr.Add(&readinessWatch{auditor: a, interval: readinessPollInterval}); err != nil {
+		return fmt.Errorf("add the auditor's readiness watch: %w", err)
+	}
 	return nil
 }
 
-// podsOfNamespace maps a namespace event to its pods.
+// podsOfNamespace maps a namespace event (creation, deletion, a change of
+// its inject label) to its pods, and notes the change.
 func (a *Auditor) podsOfNamespace(ctx context.Context, ns client.Object) []ctrl.Request {
+	a.noteNamespaceChange(ns.GetName())
 	pods := podMetadataList()
 	if err := a.opts.Cache.List(ctx, pods, client.InNamespace(ns.GetName())); err != nil {
 		ctrl.LoggerFrom(ctx).Error(err, "list the pods of a namespace whose inject label changed", "namespace", ns.GetName())

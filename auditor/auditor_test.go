@@ -29,10 +29,10 @@ func TestNewReportsEveryMissingOption(t *testing.T) {
 		"auditor option Config is missing",
 		"auditor option Cache is missing",
 		"auditor option Live is missing",
-		"auditor option Writer is missing",
+		"auditor option Evictions is missing",
 		"auditor option Recorder is missing",
 		"auditor option Metrics is missing",
-		"auditor option WebhookReady (with RolloutRestart) is missing",
+		"auditor option WebhookReady is missing",
 	}
 	if diff := cmp.Diff(want, strings.Split(err.Error(), "\n")); diff != "" {
 		t.Errorf("errors (-want +got):\n%s", diff)

@@ -19,10 +19,21 @@
 //   - a Warning Event, reason SidecarMissing, on the pod's owner (Pod →
 //     ReplicaSet → Deployment, Job → CronJob, StatefulSet, DaemonSet, or the
 //     pod itself), at most once per owner per Settings.Period;
-//   - optionally (Settings.RolloutRestart, off by default) a rollout restart
-//     of the owning Deployment, StatefulSet or DaemonSet, at most once per
-//     Settings.RestartCooldown and only while the webhook is ready. Nothing is
-//     ever deleted.
+//   - optionally (Settings.RolloutRestart, off by default) the eviction of
+//     the pod through the Eviction API (PodDisruptionBudgets apply), so that
+//     its Deployment, ReplicaSet, StatefulSet or DaemonSet re-creates it with
+//     the sidecar: at most one pod per owner per Settings.RestartCooldown,
+//     only in namespaces where a RoleBinding grants it pods/eviction, and
+//     only while the webhook is ready and reachable. Workloads are never
+//     modified.
+//
+// An uninjected pod created while the webhook had been ready for a while
+// shows that the API server cannot reach it (a wrong caBundle, a
+// NetworkPolicy): it gets a WebhookUnreachable Warning instead,
+// gopherscope_webhook_unreachable is 1, and no pod is evicted until no such
+// pod is left. Until a pod created during the current ready stretch is seen
+// injected, a single pod is evicted as a probe, so a broken caBundle costs
+// one eviction, not one per workload per cool-down.
 //
 // Memory: the pods are watched cluster-wide as metadata only (no spec, no
 // status on the wire or in memory), trimmed by a cache transform to the

@@ -6,6 +6,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/gopherscope/gopherscope/config"
 )
@@ -14,19 +15,27 @@ import (
 // requires one): what the auditor did when it recorded them.
 const eventAction = "Audit"
 
-// recordMissing records a SidecarMissing Warning on the pod's owner, unless
-// the owner got one within the last Settings.Period. The recorder
+// recordMissing records a SidecarMissing Warning on the pod's owner (or,
+// for a pod created while the webhook was ready, a WebhookUnreachable one),
+// unless the owner got one within the last Settings.Period. The recorder
 // aggregates repeats into a series on the API server.
-func (a *Auditor) recordMissing(owner Owner, pod *corev1.Pod) {
+func (a *Auditor) recordMissing(p trackedPod, pod *corev1.Pod) {
+	owner := p.owner
+	key := eventKey(owner.UID, p.whileReady)
 	now := a.opts.Now()
 	a.mu.Lock()
-	last, seen := a.lastEvent[owner.UID]
+	last, seen := a.lastEvent[key]
 	if seen && now.Sub(last) < a.opts.Settings.Period {
 		a.mu.Unlock()
 		return
 	}
-	a.lastEvent[owner.UID] = now
+	a.lastEvent[key] = now
 	a.mu.Unlock()
+
+	if p.whileReady {
+		a.opts.Recorder.Eventf(owner.object(), podReference(pod), corev1.EventTypeWarning, ReasonWebhookUnreachable, eventAction, "%s", unreachableNote(pod))
+		return
+	}
 
 	var related runtime.Object
 	var note string
@@ -48,4 +57,13 @@ func podReference(pod *corev1.Pod) *metav1.PartialObjectMetadata {
 	ref := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Namespace: pod.Namespace, Name: pod.Name, UID: pod.UID}}
 	ref.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Pod"))
 	return ref
+}
+
+// eventKey de-duplicates an owner's Events: its SidecarMissing and its
+// WebhookUnreachable ones apart.
+func eventKey(owner types.UID, whileReady bool) types.UID {
+	if whileReady {
+		return owner + "/unreachable"
+	}
+	return owner
 }

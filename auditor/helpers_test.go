@@ -14,6 +14,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -24,6 +25,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	"github.com/gopherscope/gopherscope/config"
 )
@@ -89,18 +91,26 @@ type world struct {
 	// notReady, when set, is what the webhook readiness check returns.
 	notReady error
 	cfg      *config.Config
+	// evicted are the pods evicted, "namespace/name", in order.
+	evicted []string
+	// forbidden are the namespaces where no RoleBinding allows eviction;
+	// guarded are the pods a PodDisruptionBudget keeps from eviction.
+	forbidden, guarded map[string]bool
 }
 
 // newWorld builds an auditor with settings over a fake client holding objs.
 func newWorld(t *testing.T, settings Settings, objs ...client.Object) *world {
 	t.Helper()
 	w := &world{
-		client:   fake.NewClientBuilder().WithScheme(clientgoscheme.Scheme).WithObjects(objs...).Build(),
-		registry: prometheus.NewRegistry(),
-		events:   &eventLog{},
-		now:      start,
-		cfg:      config.Default("test").ResolveNativeSidecar(37),
+		registry:  prometheus.NewRegistry(),
+		events:    &eventLog{},
+		now:       start,
+		cfg:       config.Default("test").ResolveNativeSidecar(37),
+		forbidden: map[string]bool{},
+		guarded:   map[string]bool{},
 	}
+	w.client = fake.NewClientBuilder().WithScheme(clientgoscheme.Scheme).WithObjects(objs...).
+		WithInterceptorFuncs(interceptor.Funcs{SubResourceCreate: w.evict}).Build()
 	metrics, err := NewMetrics(w.registry)
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +118,7 @@ func newWorld(t *testing.T, settings Settings, objs ...client.Object) *world {
 	w.auditor, err = New(Options{
 		Settings: settings,
 		Config:   func() *config.Config { return w.cfg },
-		Cache:    w.client, Live: w.client, Writer: w.client,
+		Cache:    w.client, Live: w.client, Evictions: w.client,
 		Recorder: w.events, Metrics: metrics,
 		WebhookReady: func(context.Context) error { return w.notReady },
 		Now:          func() time.Time { return w.now },
@@ -117,6 +127,39 @@ func newWorld(t *testing.T, settings Settings, objs ...client.Object) *world {
 		t.Fatal(err)
 	}
 	return w
+}
+
+// evict answers an eviction as the API server would: Forbidden without a
+// RoleBinding, TooManyRequests under a PodDisruptionBudget, else the pod is
+// deleted (the fake client checks the UID precondition).
+func (w *world) evict(ctx context.Context, c client.Client, sub string, obj, subObj client.Object, opts ...client.SubResourceCreateOption) error {
+	key := obj.GetNamespace() + "/" + obj.GetName()
+	switch {
+	case sub != "eviction":
+		return fmt.Errorf("unexpected subresource %q", sub)
+	case w.forbidden[obj.GetNamespace()]:
+		return apierrors.NewForbidden(schema.GroupResource{Resource: "pods/eviction"}, obj.GetName(), errors.New("no RoleBinding"))
+	case w.guarded[key]:
+		return apierrors.NewTooManyRequests("Cannot evict pod as it would violate the pod's disruption budget.", 10)
+	}
+	if err := c.SubResource(sub).Create(ctx, obj, subObj, opts...); err != nil {
+		return err
+	}
+	w.evicted = append(w.evicted, key)
+	return nil
+}
+
+// takeEvicted returns the pods evicted since the last call.
+func (w *world) takeEvicted() []string {
+	out := w.evicted
+	w.evicted = nil
+	return out
+}
+
+// observe lets the auditor poll the webhook's readiness at the current time.
+func (w *world) observe(t *testing.T) {
+	t.Helper()
+	w.auditor.observeReadiness(t.Context())
 }
 
 // reconcile runs Reconcile on the named pods and returns their results.
@@ -144,6 +187,24 @@ func (w *world) assertGauge(t *testing.T, want string) {
 	if err := testutil.GatherAndCompare(w.registry, strings.NewReader(want), MetricUninjectedPods); err != nil {
 		t.Error(err)
 	}
+}
+
+// assertUnreachable checks the gauge gopherscope_webhook_unreachable.
+func (w *world) assertUnreachable(t *testing.T, want float64) {
+	t.Helper()
+	families, err := w.registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == MetricWebhookUnreachable {
+			if got := f.GetMetric()[0].GetGauge().GetValue(); got != want {
+				t.Errorf("%s = %v, want %v", MetricWebhookUnreachable, got, want)
+			}
+			return
+		}
+	}
+	t.Errorf("no %s", MetricWebhookUnreachable)
 }
 
 func helpOf(t *testing.T, g prometheus.Gatherer) string {

@@ -7,17 +7,24 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// MetricUninjectedPods is the name of the gauge of uninjected pods.
-const MetricUninjectedPods = "gopherscope_uninjected_pods"
+// Names of the auditor's gauges.
+const (
+	// MetricUninjectedPods counts the uninjected pods by namespace.
+	MetricUninjectedPods = "gopherscope_uninjected_pods"
+	// MetricWebhookUnreachable is 1 while a pod created while the webhook
+	// was ready lacks the sidecar, else 0.
+	MetricWebhookUnreachable = "gopherscope_webhook_unreachable"
+)
 
-// Metrics holds the auditor's gauge.
+// Metrics holds the auditor's gauges.
 type Metrics struct {
-	uninjected *prometheus.GaugeVec
+	uninjected  *prometheus.GaugeVec
+	unreachable prometheus.Gauge
 }
 
-// NewMetrics creates the gauge and registers it with reg. If reg already
-// holds it (the auditor started twice in one process), the registered gauge
-// is used.
+// NewMetrics creates the gauges and registers them with reg. If reg already
+// holds them (the auditor started twice in one process), the registered
+// gauges are used.
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	gauge := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: MetricUninjectedPods,
@@ -35,7 +42,35 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		}
 		gauge = existing
 	}
-	return &Metrics{uninjected: gauge}, nil
+	unreachable := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: MetricWebhookUnreachable,
+		Help: "1 while a pod created while the webhook was ready lacks the sidecar: the API server cannot reach the webhook " +
+			"(caBundle, NetworkPolicy, Service), and the auditor evicts nothing; else 0. Reported by the elected replica only.",
+	})
+	if err := reg.Register(unreachable); err != nil {
+		var already prometheus.AlreadyRegisteredError
+		existing, ok := prometheus.Gauge(nil), false
+		if errors.As(err, &already) {
+			existing, ok = already.ExistingCollector.(prometheus.Gauge)
+		}
+		if !ok {
+			return nil, fmt.Errorf("register %s: %w", MetricWebhookUnreachable, err)
+		}
+		unreachable = existing
+	}
+	return &Metrics{uninjected: gauge, unreachable: unreachable}, nil
+}
+
+// setUnreachable sets the unreachable gauge.
+func (m *Metrics) setUnreachable(unreachable bool) {
+	if m == nil {
+		return
+	}
+	v := 0.0
+	if unreachable {
+		v = 1
+	}
+	m.unreachable.Set(v)
 }
 
 // setUninjected sets a namespace's count; zero deletes its series, so a

@@ -10,13 +10,16 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/gopherscope/gopherscope/config"
 	"github.com/gopherscope/gopherscope/injector"
 )
 
 // Reconcile judges one pod. An uninjected pod is counted, reported on its
-// owner and, with RolloutRestart, its workload restarted; it is looked at
-// again after Settings.Period (an Event is repeated at most that often). Any
-// other pod, or one that no longer exists, is forgotten.
+// owner and, with RolloutRestart, evicted (see maybeEvict); it is looked at
+// again after Settings.Period (an Event is repeated at most that often). A
+// pod created while the webhook was ready is reported as proof that the
+// webhook is unreachable instead. Any other pod, or one that no longer
+// exists, is forgotten.
 func (a *Auditor) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	pod, err := a.uninjected(ctx, req.NamespacedName)
 	if err != nil {
@@ -26,15 +29,17 @@ func (a *Auditor) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result,
 		a.forget(ctx, req.NamespacedName)
 		return ctrl.Result{}, nil
 	}
-	owner, known := a.knownOwner(req.NamespacedName, pod.UID)
+	tracked, known := a.knownPod(req.NamespacedName, pod.UID)
 	if !known {
-		if owner, err = ownerOf(ctx, a.opts.Live, pod); err != nil {
+		owner, err := ownerOf(ctx, a.opts.Live, pod)
+		if err != nil {
 			return ctrl.Result{}, fmt.Errorf("find the owner of pod %s: %w", req.NamespacedName, err)
 		}
-		a.track(ctx, req.NamespacedName, trackedPod{uid: pod.UID, owner: owner})
+		tracked = trackedPod{uid: pod.UID, owner: owner, whileReady: a.createdWhileReady(pod)}
+		a.track(ctx, req.NamespacedName, tracked)
 	}
-	a.recordMissing(owner, pod)
-	a.maybeRestart(ctx, owner)
+	a.recordMissing(tracked, pod)
+	a.maybeEvict(ctx, tracked.owner, pod)
 	return ctrl.Result{RequeueAfter: a.opts.Settings.Period}, nil
 }
 
@@ -57,6 +62,9 @@ func (a *Auditor) uninjected(ctx context.Context, key types.NamespacedName) (*co
 		}
 		return nil, fmt.Errorf("get namespace %q from the cache: %w", key.Namespace, err)
 	}
+	if _, injected := meta.Annotations[config.AnnotationStatus]; injected {
+		a.noteInjected(meta.CreationTimestamp.Time)
+	}
 	if !mayBeUninjected(meta, ns.Labels) {
 		return nil, nil
 	}
@@ -78,31 +86,43 @@ func (a *Auditor) uninjected(ctx context.Context, key types.NamespacedName) (*co
 	return pod, nil
 }
 
-// knownOwner returns the owner found earlier for the pod, unless the pod
+// knownPod returns what was found earlier about the pod, unless the pod
 // was re-created under the same name since.
-func (a *Auditor) knownOwner(key types.NamespacedName, uid types.UID) (Owner, bool) {
+func (a *Auditor) knownPod(key types.NamespacedName, uid types.UID) (trackedPod, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	p, ok := a.pods[key]
 	if !ok || p.uid != uid {
-		return Owner{}, false
+		return trackedPod{}, false
 	}
-	return p.owner, true
+	return p, true
 }
 
-// track counts the pod as uninjected (once) and updates the gauge.
+// track counts the pod as uninjected (once) and updates the gauges.
 func (a *Auditor) track(ctx context.Context, key types.NamespacedName, p trackedPod) {
 	a.mu.Lock()
-	_, had := a.pods[key]
+	old, had := a.pods[key]
 	a.pods[key] = p
 	if !had {
 		a.perNamespace[key.Namespace]++
 	}
-	n := a.perNamespace[key.Namespace]
+	if had && old.whileReady {
+		a.whileReady--
+	}
+	if p.whileReady {
+		a.whileReady++
+	}
+	n, whileReady := a.perNamespace[key.Namespace], a.whileReady
 	a.mu.Unlock()
 	a.opts.Metrics.setUninjected(key.Namespace, n)
+	a.opts.Metrics.setUnreachable(whileReady > 0)
+	log := ctrl.LoggerFrom(ctx)
 	if !had {
-		ctrl.LoggerFrom(ctx).Info("pod should carry the sidecar and does not", "owner", p.owner.String(), "uninjectedInNamespace", n)
+		log.Info("pod should carry the sidecar and does not", "owner", p.owner.String(), "uninjectedInNamespace", n, "createdWhileWebhookReady", p.whileReady)
+	}
+	if p.whileReady && whileReady == 1 {
+		log.Info("the API server cannot reach the webhook: a pod created while it was ready lacks the sidecar; no pod is evicted until it is fixed",
+			"owner", p.owner.String())
 	}
 }
 
@@ -120,10 +140,19 @@ func (a *Auditor) forget(ctx context.Context, key types.NamespacedName) {
 	if n == 0 {
 		delete(a.perNamespace, key.Namespace)
 	}
+	if p.whileReady {
+		a.whileReady--
+	}
+	whileReady := a.whileReady
 	a.forgetOwnerLocked(p.owner.UID)
 	a.mu.Unlock()
 	a.opts.Metrics.setUninjected(key.Namespace, n)
-	ctrl.LoggerFrom(ctx).Info("pod no longer counted as uninjected", "owner", p.owner.String(), "uninjectedInNamespace", n)
+	a.opts.Metrics.setUnreachable(whileReady > 0)
+	log := ctrl.LoggerFrom(ctx)
+	log.Info("pod no longer counted as uninjected", "owner", p.owner.String(), "uninjectedInNamespace", n)
+	if p.whileReady && whileReady == 0 {
+		log.Info("no pod created while the webhook was ready lacks the sidecar any more; evictions may resume")
+	}
 }
 
 // forgetOwnerLocked drops the Event time of an owner none of whose pods is
@@ -135,5 +164,6 @@ func (a *Auditor) forgetOwnerLocked(uid types.UID) {
 			return
 		}
 	}
-	delete(a.lastEvent, uid)
+	delete(a.lastEvent, eventKey(uid, false))
+	delete(a.lastEvent, eventKey(uid, true))
 }

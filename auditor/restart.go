@@ -2,95 +2,91 @@ package auditor
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/gopherscope/gopherscope/config"
 )
 
-// maybeRestart restarts the owner's rollout if Settings.RolloutRestart is
-// on, the owner is a Deployment, StatefulSet or DaemonSet, it was not
-// restarted within Settings.RestartCooldown (by this process, or by any
-// replica: the time is read back from the pod template) and the webhook is
-// ready. Failures are logged and tried again after Settings.Period.
-func (a *Auditor) maybeRestart(ctx context.Context, owner Owner) {
-	if !a.opts.Settings.RolloutRestart || !restartable(owner) {
+// maybeEvict evicts the uninjected pod through the Eviction API, so that
+// its controller re-creates it and admission injects the new one, if
+// Settings.RolloutRestart is on and:
+//   - the pod's owner is a Deployment, ReplicaSet, StatefulSet or DaemonSet
+//     (a controller that re-creates an evicted pod; never a bare pod or a Job);
+//   - no pod of that owner was evicted within Settings.RestartCooldown (one
+//     pod at a time, so a workload without a PodDisruptionBudget is not
+//     emptied at once);
+//   - the webhook is ready and reachable (see reachabilityGate): else the
+//     new pod would lack the sidecar too, and a broken caBundle would
+//     restart every workload on each cool-down;
+//   - eviction is allowed in the namespace: a RoleBinding there grants it
+//     (a refusal is remembered for Settings.Period).
+//
+// The API server refuses an eviction that a PodDisruptionBudget forbids; it
+// is tried again after Settings.Period. The pod's UID is a precondition, so
+// a pod re-created under the same name (a StatefulSet's) is never evicted
+// unjudged.
+func (a *Auditor) maybeEvict(ctx context.Context, owner Owner, pod *corev1.Pod) {
+	if !a.opts.Settings.RolloutRestart || !evictable(owner) {
 		return
 	}
 	log := ctrl.LoggerFrom(ctx).WithValues("owner", owner.String())
 	now := a.opts.Now()
-	if a.restartedWithin(owner.UID, now) {
+	if a.restartedWithin(owner.UID, now) || a.evictionDenied(pod.Namespace, now) {
 		return
 	}
-	if err := a.opts.WebhookReady(ctx); err != nil {
-		log.Info("not restarting the owner: the webhook is not ready, the new pods would lack the sidecar too", "reason", err.Error())
+	a.observeReadiness(ctx)
+	if why := a.reachabilityGate(); why != "" {
+		log.V(1).Info("not evicting: "+why, "pod", pod.Name)
 		return
 	}
-	obj := &unstructured.Unstructured{}
-	obj.SetGroupVersionKind(schema.FromAPIVersionAndKind(owner.APIVersion, owner.Kind))
-	if err := a.opts.Live.Get(ctx, client.ObjectKey{Namespace: owner.Namespace, Name: owner.Name}, obj); err != nil {
-		if !apierrors.IsNotFound(err) {
-			log.Error(err, "not restarting the owner: it cannot be read")
-		}
+	eviction := &policyv1.Eviction{DeleteOptions: &metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &pod.UID}}}
+	err := a.opts.Evictions.SubResource("eviction").Create(ctx, pod, eviction)
+	switch {
+	case err == nil:
+	case apierrors.IsForbidden(err):
+		a.denyEviction(pod.Namespace, now)
+		log.Info("not evicting: no RoleBinding in the namespace grants the auditor pods/eviction (restarts are opt-in per namespace)")
 		return
-	}
-	if obj.GetUID() != owner.UID {
-		return // re-created since: its pods are judged on their own
-	}
-	if paused, _, _ := unstructured.NestedBool(obj.Object, "spec", "paused"); paused {
-		log.Info("not restarting the owner: its rollout is paused")
+	case apierrors.IsTooManyRequests(err):
+		log.Info("not evicting now: a PodDisruptionBudget forbids it; trying again later", "pod", pod.Name)
 		return
-	}
-	value, _, _ := unstructured.NestedString(obj.Object, "spec", "template", "metadata", "annotations", config.AnnotationRestartedAt)
-	if last, err := time.Parse(time.RFC3339, value); err == nil && now.Sub(last) < a.opts.Settings.RestartCooldown {
-		a.rememberRestart(owner.UID, last, now)
-		return
-	}
-	stamp := now.UTC().Format(time.RFC3339)
-	patch, err := restartPatch(owner.UID, stamp)
-	if err != nil {
-		log.Error(err, "restart the owner")
-		return
-	}
-	if err := a.opts.Writer.Patch(ctx, obj, client.RawPatch(types.MergePatchType, patch)); err != nil {
-		log.Error(err, "restart the owner")
+	case apierrors.IsNotFound(err), apierrors.IsConflict(err):
+		return // gone, or re-created under the same name: judged on its own
+	default:
+		log.Error(err, "evict the uninjected pod", "pod", pod.Name)
 		return
 	}
 	a.rememberRestart(owner.UID, now, now)
-	log.Info("restarted the owner's rollout to inject its pods", "restartedAt", stamp)
-	a.opts.Recorder.Eventf(owner.object(), nil, corev1.EventTypeNormal, ReasonRolloutRestarted, eventAction,
-		"Restarted the rollout (pod template annotation %s=%s) so that its pods are re-created with the %s container.",
-		config.AnnotationRestartedAt, stamp, config.SidecarContainerName)
+	a.noteEviction(now)
+	log.Info("evicted an uninjected pod; its controller re-creates it with the sidecar", "pod", pod.Name)
+	a.opts.Recorder.Eventf(owner.object(), podReference(pod), corev1.EventTypeNormal, ReasonPodEvicted, eventAction,
+		"Evicted pod %s, which lacks the %s container, through the Eviction API (PodDisruptionBudgets apply); its controller re-creates it with the sidecar. At most one pod of this %s is evicted per %s.",
+		pod.Name, config.SidecarContainerName, owner.Kind, a.opts.Settings.RestartCooldown)
 }
 
-// restartPatch is the merge patch of a rollout restart, as `kubectl rollout
-// restart` makes it with kubectl.kubernetes.io/restartedAt. The UID makes
-// the patch fail on an object re-created under the same name (it is
-// immutable), instead of restarting a workload nobody judged.
-func restartPatch(uid types.UID, stamp string) ([]byte, error) {
-	patch := map[string]any{
-		"metadata": map[string]any{"uid": uid},
-		"spec": map[string]any{"template": map[string]any{"metadata": map[string]any{
-			"annotations": map[string]any{config.AnnotationRestartedAt: stamp},
-		}}},
+// evictable reports whether the owner re-creates an evicted pod: a
+// Deployment, ReplicaSet, StatefulSet or DaemonSet.
+func evictable(o Owner) bool {
+	gk := o.GroupKind()
+	if gk.Group != appsv1.GroupName {
+		return false
 	}
-	b, err := json.Marshal(patch)
-	if err != nil {
-		return nil, fmt.Errorf("encode the restart patch: %w", err)
+	switch gk.Kind {
+	case "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet":
+		return true
 	}
-	return b, nil
+	return false
 }
 
-// restartedWithin reports whether the owner was restarted within the cool-down.
+// restartedWithin reports whether a pod of the owner was evicted within the cool-down.
 func (a *Auditor) restartedWithin(uid types.UID, now time.Time) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -98,8 +94,8 @@ func (a *Auditor) restartedWithin(uid types.UID, now time.Time) bool {
 	return ok && now.Sub(last) < a.opts.Settings.RestartCooldown
 }
 
-// rememberRestart records when the owner was restarted and forgets the
-// restarts whose cool-down has passed.
+// rememberRestart records when a pod of the owner was evicted and forgets
+// the evictions whose cool-down has passed.
 func (a *Auditor) rememberRestart(uid types.UID, at, now time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -109,4 +105,20 @@ func (a *Auditor) rememberRestart(uid types.UID, at, now time.Time) {
 		}
 	}
 	a.lastRestart[uid] = at
+}
+
+// evictionDenied reports whether an eviction in the namespace was refused
+// within the last Settings.Period.
+func (a *Auditor) evictionDenied(namespace string, now time.Time) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	at, ok := a.denied[namespace]
+	return ok && now.Sub(at) < a.opts.Settings.Period
+}
+
+// denyEviction remembers that the namespace refused an eviction.
+func (a *Auditor) denyEviction(namespace string, now time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.denied[namespace] = now
 }

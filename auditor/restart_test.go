@@ -6,134 +6,237 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/gopherscope/gopherscope/config"
 )
 
-// restartedAt returns the restart annotation of a workload's pod template.
-func restartedAt(t *testing.T, w *world, obj client.Object) string {
-	t.Helper()
-	if err := w.client.Get(t.Context(), client.ObjectKeyFromObject(obj), obj); err != nil {
-		t.Fatal(err)
-	}
-	switch o := obj.(type) {
-	case *appsv1.Deployment:
-		return o.Spec.Template.Annotations[config.AnnotationRestartedAt]
-	case *appsv1.StatefulSet:
-		return o.Spec.Template.Annotations[config.AnnotationRestartedAt]
-	case *appsv1.DaemonSet:
-		return o.Spec.Template.Annotations[config.AnnotationRestartedAt]
-	}
-	t.Fatalf("no pod template in %T", obj)
-	return ""
+// createdAt sets a pod's creation time.
+func createdAt(at time.Time) func(*corev1.Pod) {
+	return func(p *corev1.Pod) { p.CreationTimestamp = metav1.NewTime(at) }
 }
 
-func TestRolloutRestartPatchesTheWorkloadOncePerCooldownWhileTheWebhookIsReady(t *testing.T) {
+// injected marks a pod as the webhook does.
+func injected(p *corev1.Pod) {
+	p.Annotations = map[string]string{config.AnnotationStatus: `{"version":"test"}`}
+}
+
+// restartSettings turn evictions on: a check per minute, one eviction per
+// workload per hour.
+var restartSettings = Settings{Period: time.Minute, RolloutRestart: true, RestartCooldown: time.Hour}
+
+// reasons returns the regarded objects of the events with reason, in order.
+func reasons(events []recorded, reason string) []string {
+	var out []string
+	for _, e := range events {
+		if e.Reason == reason {
+			out = append(out, e.Regarding)
+		}
+	}
+	return out
+}
+
+func TestEvictionTakesOnePodPerWorkloadPerCooldownWhileTheWebhookIsReady(t *testing.T) {
 	web, db, logs, nightly := deployment("shop", "web"), statefulSet("shop", "db"), &appsv1.DaemonSet{}, cronJob("shop", "nightly")
 	logs.Namespace, logs.Name, logs.UID = "shop", "logs", "uid-logs"
 	rs, report := replicaSet("shop", "web-7d9f", web), job("shop", "nightly-1", nightly)
-	settings := Settings{Period: time.Minute, RolloutRestart: true, RestartCooldown: time.Hour}
-	w := newWorld(t, settings, namespace("shop", enabled), web, rs, db, logs, nightly, report,
+	w := newWorld(t, restartSettings, namespace("shop", enabled), web, rs, db, logs, nightly, report,
 		pod("shop", "web-7d9f-a", rs), pod("shop", "web-7d9f-b", rs), pod("shop", "db-0", db), pod("shop", "logs-x", logs),
-		pod("shop", "nightly-1-x", report), pod("shop", "lonely", nil))
-	all := []string{"shop/web-7d9f-a", "shop/web-7d9f-b", "shop/db-0", "shop/logs-x", "shop/nightly-1-x", "shop/lonely"}
-	workloads := []client.Object{web, db, logs}
-	restarts := func() []string {
-		var out []string
-		for _, e := range w.events.take() {
-			if e.Reason == ReasonRolloutRestarted {
-				out = append(out, e.Regarding)
-			}
-		}
-		return out
-	}
+		pod("shop", "nightly-1-x", report), pod("shop", "lonely", nil),
+		// Injected once the webhook is ready: the API server reaches it.
+		pod("shop", "proof", nil, createdAt(start.Add(time.Minute)), injected))
+	all := []string{"shop/proof", "shop/web-7d9f-a", "shop/web-7d9f-b", "shop/db-0", "shop/logs-x", "shop/nightly-1-x", "shop/lonely"}
 
 	w.notReady = errNotReady
 	w.reconcile(t, all...)
-	for _, obj := range workloads {
-		if got := restartedAt(t, w, obj); got != "" {
-			t.Errorf("%s restarted at %q while the webhook was not ready", obj.GetName(), got)
-		}
+	if got := w.takeEvicted(); len(got) != 0 {
+		t.Errorf("evicted %v while the webhook was not ready", got)
 	}
-	if got := restarts(); len(got) != 0 {
-		t.Errorf("restart events %v while the webhook was not ready", got)
+	if got := reasons(w.events.take(), ReasonPodEvicted); len(got) != 0 {
+		t.Errorf("eviction events %v while the webhook was not ready", got)
 	}
 
 	w.notReady = nil
 	w.now = w.now.Add(time.Minute)
-	first := w.now.Format(time.RFC3339)
 	w.reconcile(t, all...)
-	for _, obj := range workloads {
-		if got := restartedAt(t, w, obj); got != first {
-			t.Errorf("%s restarted at %q, want %q", obj.GetName(), got, first)
-		}
+	if diff := cmp.Diff([]string{"shop/web-7d9f-a", "shop/db-0", "shop/logs-x"}, w.takeEvicted()); diff != "" {
+		t.Errorf("evicted pods: one per Deployment, StatefulSet and DaemonSet, none of a Job or a bare pod (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]string{"Deployment shop/web", "StatefulSet shop/db", "DaemonSet shop/logs"}, restarts()); diff != "" {
-		t.Errorf("restart events, one per workload and none for a CronJob or a bare pod (-want +got):\n%s", diff)
+	if diff := cmp.Diff([]string{"Deployment shop/web", "StatefulSet shop/db", "DaemonSet shop/logs"}, reasons(w.events.take(), ReasonPodEvicted)); diff != "" {
+		t.Errorf("eviction events, on the workload a person acts on (-want +got):\n%s", diff)
 	}
 
 	w.now = w.now.Add(59 * time.Minute)
 	w.reconcile(t, all...)
-	if got := restartedAt(t, w, web); got != first {
-		t.Errorf("restarted again within the cool-down: %q", got)
+	if got := w.takeEvicted(); len(got) != 0 {
+		t.Errorf("evicted %v within the cool-down", got)
 	}
 
 	w.now = w.now.Add(time.Minute)
 	w.reconcile(t, all...)
-	if got, want := restartedAt(t, w, web), w.now.Format(time.RFC3339); got != want {
-		t.Errorf("after the cool-down the restart annotation is %q, want %q", got, want)
+	if diff := cmp.Diff([]string{"shop/web-7d9f-b"}, w.takeEvicted()); diff != "" {
+		t.Errorf("after the cool-down, the workload's next pod (-want +got):\n%s", diff)
 	}
 }
 
-func TestRolloutRestartIsSkipped(t *testing.T) {
+func TestEvictionIsSkipped(t *testing.T) {
 	tests := []struct {
 		name     string
 		settings Settings
-		web      func(*appsv1.Deployment)
+		world    func(*world)
 	}{
 		{"when restarts are off (the default)", DefaultSettings(), nil},
-		{"when another replica restarted the workload within the cool-down", Settings{Period: time.Minute, RolloutRestart: true, RestartCooldown: time.Hour},
-			func(d *appsv1.Deployment) {
-				d.Spec.Template.Annotations = map[string]string{config.AnnotationRestartedAt: start.Add(-30 * time.Minute).Format(time.RFC3339)}
-			}},
-		{"when the rollout is paused", Settings{Period: time.Minute, RolloutRestart: true, RestartCooldown: time.Hour},
-			func(d *appsv1.Deployment) { d.Spec.Paused = true }},
+		{"when no RoleBinding in the namespace allows evictions", restartSettings, func(w *world) { w.forbidden["shop"] = true }},
+		{"when a PodDisruptionBudget forbids the eviction", restartSettings, func(w *world) { w.guarded["shop/web-1-a"] = true }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			web := deployment("shop", "web")
-			if tt.web != nil {
-				tt.web(web)
-			}
-			before := web.Spec.Template.Annotations[config.AnnotationRestartedAt]
 			rs := replicaSet("shop", "web-1", web)
 			w := newWorld(t, tt.settings, namespace("shop", enabled), web, rs, pod("shop", "web-1-a", rs))
-			w.reconcile(t, "shop/web-1-a")
-			if got := restartedAt(t, w, web); got != before {
-				t.Errorf("restart annotation %q, want it unchanged (%q)", got, before)
+			if tt.world != nil {
+				tt.world(w)
 			}
-			for _, e := range w.events.take() {
-				if e.Reason != ReasonSidecarMissing {
-					t.Errorf("unexpected event %+v", e)
-				}
+			w.reconcile(t, "shop/web-1-a")
+			if got := w.takeEvicted(); len(got) != 0 {
+				t.Errorf("evicted %v", got)
+			}
+			if diff := cmp.Diff([]string{"Deployment shop/web"}, reasons(w.events.take(), ReasonSidecarMissing)); diff != "" {
+				t.Errorf("events: only the SidecarMissing warning (-want +got):\n%s", diff)
 			}
 		})
 	}
 }
 
-func TestRestartPatchIsAMergePatchOfTheTemplateGuardedByTheUID(t *testing.T) {
-	got, err := restartPatch("uid-1", "2026-11-27T10:00:00Z")
-	if err != nil {
-		t.Fatal(err)
+func TestEvictionIsTriedAgainAfterAPeriod(t *testing.T) {
+	web := deployment("shop", "web")
+	rs := replicaSet("shop", "web-1", web)
+	w := newWorld(t, restartSettings, namespace("shop", enabled), web, rs, pod("shop", "web-1-a", rs))
+	w.forbidden["shop"], w.guarded["shop/web-1-a"] = true, true
+	w.reconcile(t, "shop/web-1-a")
+
+	w.forbidden["shop"] = false // a RoleBinding is created
+	w.now = w.now.Add(30 * time.Second)
+	w.reconcile(t, "shop/web-1-a")
+	w.now = w.now.Add(30 * time.Second)
+	w.reconcile(t, "shop/web-1-a") // the refusal is a period old: tried, but the budget forbids it
+	if got := w.takeEvicted(); len(got) != 0 {
+		t.Fatalf("evicted %v while refused", got)
 	}
-	want := `{"metadata":{"uid":"uid-1"},"spec":{"template":{"metadata":{"annotations":{"gopherscope.io/restartedAt":"2026-11-27T10:00:00Z"}}}}}`
-	if string(got) != want {
-		t.Errorf("patch = %s, want %s", got, want)
+
+	w.guarded["shop/web-1-a"] = false // the budget allows it
+	w.now = w.now.Add(time.Minute)
+	w.reconcile(t, "shop/web-1-a")
+	if diff := cmp.Diff([]string{"shop/web-1-a"}, w.takeEvicted()); diff != "" {
+		t.Errorf("evicted (-want +got):\n%s", diff)
 	}
 }
 
-func TestRestartableKinds(t *testing.T) {
+func TestABrokenCABundleCostsOneEvictionThenAWebhookUnreachableEventAndNoMore(t *testing.T) {
+	web, api := deployment("shop", "web"), deployment("shop", "api")
+	webRS, apiRS := replicaSet("shop", "web-1", web), replicaSet("shop", "api-1", api)
+	// The pods were created an hour before the webhook became ready (it was down).
+	before := createdAt(start.Add(-time.Hour))
+	w := newWorld(t, restartSettings, namespace("shop", enabled), web, api, webRS, apiRS,
+		pod("shop", "web-1-a", webRS, before), pod("shop", "web-1-b", webRS, before), pod("shop", "api-1-a", apiRS, before))
+	w.observe(t)
+	w.now = start.Add(2 * time.Minute)
+	all := []string{"shop/web-1-a", "shop/web-1-b", "shop/api-1-a"}
+
+	w.reconcile(t, all...)
+	if diff := cmp.Diff([]string{"shop/web-1-a"}, w.takeEvicted()); diff != "" {
+		t.Fatalf("before anything shows the webhook reachable, one pod is evicted as a probe (-want +got):\n%s", diff)
+	}
+	// Its ReplicaSet re-creates it while the webhook is ready, and the API
+	// server, which cannot reach the webhook, lets it through uninjected.
+	if err := w.client.Create(t.Context(), pod("shop", "web-1-c", webRS, createdAt(w.now))); err != nil {
+		t.Fatal(err)
+	}
+	w.events.take()
+	w.reconcile(t, "shop/web-1-c")
+	events := w.events.take()
+	if diff := cmp.Diff([]string{"Deployment shop/web"}, reasons(events, ReasonWebhookUnreachable)); diff != "" {
+		t.Errorf("WebhookUnreachable events, on the owner of the pod created while the webhook was ready (-want +got):\n%s", diff)
+	}
+	for _, e := range events {
+		if e.Reason == ReasonWebhookUnreachable && (e.Type != corev1.EventTypeWarning || e.Related != "Pod shop/web-1-c") {
+			t.Errorf("WebhookUnreachable event %+v: want a Warning related to Pod shop/web-1-c", e)
+		}
+	}
+	w.assertUnreachable(t, 1)
+
+	for range 3 {
+		w.now = w.now.Add(restartSettings.RestartCooldown)
+		w.reconcile(t, append(all, "shop/web-1-c")...)
+	}
+	if got := w.takeEvicted(); len(got) != 0 {
+		t.Errorf("evicted %v after cool-downs although the webhook cannot be reached: their new pods would lack the sidecar too", got)
+	}
+
+	// The caBundle is fixed; the user re-creates the pod, which is injected.
+	if err := w.client.Delete(t.Context(), pod("shop", "web-1-c", nil)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.client.Create(t.Context(), pod("shop", "web-1-d", webRS, createdAt(w.now), injected)); err != nil {
+		t.Fatal(err)
+	}
+	w.reconcile(t, "shop/web-1-c", "shop/web-1-d")
+	w.assertUnreachable(t, 0)
+	w.reconcile(t, all...)
+	if diff := cmp.Diff([]string{"shop/web-1-b", "shop/api-1-a"}, w.takeEvicted()); diff != "" {
+		t.Errorf("evicted once the webhook is reachable again (-want +got):\n%s", diff)
+	}
+}
+
+func TestCreatedWhileReady(t *testing.T) {
+	tests := []struct {
+		name string
+		// ready are the readiness answers, one per second from start.
+		ready     []bool
+		nsLabel   time.Duration // after start, 0 for never
+		newConfig time.Duration // after start, 0 for never
+		created   time.Duration // after start
+		want      bool
+	}{
+		{name: "a pod created while the webhook was down", ready: []bool{false, false}, created: time.Minute},
+		{name: "a pod created within the grace after the webhook became ready", ready: []bool{true}, created: reachabilityGrace - time.Second},
+		{name: "a pod created after the grace", ready: []bool{true}, created: reachabilityGrace, want: true},
+		{name: "a pod created after a gap in readiness", ready: []bool{true, false, true}, created: reachabilityGrace + time.Second},
+		{name: "a pod created soon after its namespace opted in", ready: []bool{true}, nsLabel: time.Minute, created: time.Minute + time.Second},
+		{name: "a pod created soon after a new configuration", ready: []bool{true}, newConfig: time.Minute, created: time.Minute + time.Second},
+		{name: "a pod created long after both", ready: []bool{true}, nsLabel: time.Minute, newConfig: time.Minute, created: 2 * time.Minute, want: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t, DefaultSettings())
+			for i, ready := range tt.ready {
+				w.now = start.Add(time.Duration(i) * time.Second)
+				w.notReady = nil
+				if !ready {
+					w.notReady = errNotReady
+				}
+				w.observe(t)
+			}
+			if tt.nsLabel != 0 {
+				w.now = start.Add(tt.nsLabel)
+				w.auditor.noteNamespaceChange("shop")
+			}
+			if tt.newConfig != 0 {
+				w.now = start.Add(tt.newConfig)
+				cfg := *w.cfg
+				w.cfg = &cfg
+				w.observe(t)
+			}
+			p := pod("shop", "p", nil, func(p *corev1.Pod) { p.CreationTimestamp = metav1.NewTime(start.Add(tt.created)) })
+			if got := w.auditor.createdWhileReady(p); got != tt.want {
+				t.Errorf("createdWhileReady = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestEvictableKinds(t *testing.T) {
 	for _, o := range []struct {
 		owner Owner
 		want  bool
@@ -141,13 +244,14 @@ func TestRestartableKinds(t *testing.T) {
 		{Owner{APIVersion: "apps/v1", Kind: "Deployment"}, true},
 		{Owner{APIVersion: "apps/v1", Kind: "StatefulSet"}, true},
 		{Owner{APIVersion: "apps/v1", Kind: "DaemonSet"}, true},
-		{Owner{APIVersion: "apps/v1", Kind: "ReplicaSet"}, false},
+		{Owner{APIVersion: "apps/v1", Kind: "ReplicaSet"}, true},
 		{Owner{APIVersion: "batch/v1", Kind: "CronJob"}, false},
+		{Owner{APIVersion: "batch/v1", Kind: "Job"}, false},
 		{Owner{APIVersion: "v1", Kind: "Pod"}, false},
 		{Owner{APIVersion: "argoproj.io/v1alpha1", Kind: "Deployment"}, false},
 	} {
-		if got := restartable(o.owner); got != o.want {
-			t.Errorf("restartable(%s %s) = %v, want %v", o.owner.APIVersion, o.owner.Kind, got, o.want)
+		if got := evictable(o.owner); got != o.want {
+			t.Errorf("evictable(%s %s) = %v, want %v", o.owner.APIVersion, o.owner.Kind, got, o.want)
 		}
 	}
 }

@@ -13,8 +13,8 @@ const (
 	DefaultPeriod = 5 * time.Minute
 	// MinPeriod is the shortest Period accepted.
 	MinPeriod = time.Second
-	// DefaultRestartCooldown is the shortest time between two rollout
-	// restarts of one owner.
+	// DefaultRestartCooldown is the shortest time between two evictions of
+	// one owner's pods.
 	DefaultRestartCooldown = time.Hour
 )
 
@@ -23,11 +23,13 @@ type Settings struct {
 	// Period is how often a pod found uninjected is checked again, and the
 	// shortest time between two SidecarMissing Events on one owner.
 	Period time.Duration
-	// RolloutRestart lets the auditor restart the Deployment, StatefulSet or
-	// DaemonSet that owns an uninjected pod. Off by default: the auditor
-	// then only reports.
+	// RolloutRestart lets the auditor evict an uninjected pod of a
+	// Deployment, ReplicaSet, StatefulSet or DaemonSet, so that it is
+	// re-created with the sidecar, where a RoleBinding grants it. Off by
+	// default: the auditor then only reports.
 	RolloutRestart bool
-	// RestartCooldown is the shortest time between two restarts of one owner.
+	// RestartCooldown is the shortest time between two evictions of one
+	// owner's pods.
 	RestartCooldown time.Duration
 }
 

@@ -59,13 +59,6 @@ const (
 	// AnnotationDefaultContainer is kubectl's default container for logs and
 	// exec; set to the app container when absent, so kubectl never lands in the sidecar.
 	AnnotationDefaultContainer = "kubectl.kubernetes.io/default-container"
-
-	// AnnotationRestartedAt is set (RFC 3339 time) on the pod template of a
-	// Deployment, StatefulSet or DaemonSet that the auditor restarted, as
-	// `kubectl rollout restart` sets kubectl.kubernetes.io/restartedAt: the
-	// changed template makes the controller replace the pods, and the value
-	// tells when, so a restart is not repeated within the cool-down.
-	AnnotationRestartedAt = "gopherscope.io/restartedAt"
 )
 
 // Values of KeyInject.

@@ -19,8 +19,9 @@ import (
 const DefaultLeaderElectionID = "gopherscope-auditor"
 
 // setupAuditor adds the auditor's controller to mgr: it judges pods with the
-// provider's current configuration, reports into registry, and restarts
-// workloads (if its settings allow) only while ready says the webhook serves.
+// provider's current configuration, reports into registry, and evicts
+// uninjected pods (if its settings allow) only while ready says the webhook
+// serves; ready also tells it since when the webhook has served.
 func setupAuditor(mgr ctrl.Manager, settings auditor.Settings, provider *ConfigProvider, registry prometheus.Registerer, ready func(context.Context) error) error {
 	metrics, err := auditor.NewMetrics(registry)
 	if err != nil {
@@ -31,7 +32,7 @@ func setupAuditor(mgr ctrl.Manager, settings auditor.Settings, provider *ConfigP
 		Config:       provider.Load,
 		Cache:        mgr.GetCache(),
 		Live:         mgr.GetAPIReader(),
-		Writer:       mgr.GetClient(),
+		Evictions:    mgr.GetClient(),
 		Recorder:     mgr.GetEventRecorder(auditor.ControllerName),
 		Metrics:      metrics,
 		WebhookReady: ready,

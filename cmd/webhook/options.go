@@ -80,8 +80,8 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.Auditor, "auditor", o.Auditor, "report pods that should carry the sidecar and do not (needs pods get/list/watch and events create/patch)")
 	fs.DurationVar(&o.AuditorSettings.Period, "auditor-period", o.AuditorSettings.Period, "how often the auditor checks an uninjected pod again; at most one Event per owner per period")
 	fs.BoolVar(&o.AuditorSettings.RolloutRestart, "auditor-restart", o.AuditorSettings.RolloutRestart,
-		"let the auditor restart the Deployment, StatefulSet or DaemonSet of an uninjected pod, while the webhook is ready (needs get/patch on them)")
-	fs.DurationVar(&o.AuditorSettings.RestartCooldown, "auditor-restart-cooldown", o.AuditorSettings.RestartCooldown, "the shortest time between two restarts of one workload")
+		"let the auditor evict an uninjected pod of a Deployment, ReplicaSet, StatefulSet or DaemonSet, one per workload per cool-down, while the webhook is ready and reachable (needs create on pods/eviction, granted per namespace by a RoleBinding)")
+	fs.DurationVar(&o.AuditorSettings.RestartCooldown, "auditor-restart-cooldown", o.AuditorSettings.RestartCooldown, "the shortest time between two evictions of one workload's pods")
 	fs.BoolVar(&o.LeaderElection, "leader-elect", o.LeaderElection, "elect one replica to run the auditor, with a Lease in --namespace (the webhook runs on every replica)")
 	fs.StringVar(&o.LeaderElectionID, "leader-election-id", o.LeaderElectionID, "name of the leader election Lease")
 }

@@ -36,11 +36,8 @@ func TestRBACIsLeastPrivilege(t *testing.T) {
 		},
 		{name: "a single replica runs the auditor without an election", values: values("replicaCount", 1), wantRules: auditor},
 		{
-			name:   "rollout restarts add reading and patching the workloads",
-			values: values("auditor.rolloutRestart", true),
-			wantRules: append(append([]rbacv1.PolicyRule(nil), auditor...),
-				rbacv1.PolicyRule{APIGroups: []string{"apps"}, Resources: []string{"deployments", "statefulsets", "daemonsets"}, Verbs: []string{"get", "patch"}}),
-			wantLease: lease,
+			name:   "rollout restarts grant nothing more cluster-wide: their eviction role is bound by each namespace that wants it",
+			values: values("auditor.rolloutRestart", true), wantRules: auditor, wantLease: lease,
 		},
 	}
 	for _, tc := range tests {
@@ -96,5 +93,43 @@ func TestRBACAndServiceAccountCanBeLeftToTheUser(t *testing.T) {
 	}
 	if got := get[*appsv1.Deployment](t, m, fullname).Spec.Template.Spec.ServiceAccountName; got != "mine" {
 		t.Errorf("serviceAccountName = %q, want mine", got)
+	}
+}
+
+func TestRolloutRestartsShipAnEvictionRoleThatTheChartBindsNowhere(t *testing.T) {
+	restartRole := fullname + "-restart"
+	for _, tc := range []struct {
+		name   string
+		values map[string]any
+		want   []rbacv1.PolicyRule
+	}{
+		{name: "off (the default): no such role", values: nil},
+		{
+			name: "on: create on pods/eviction, and nothing else", values: values("auditor.rolloutRestart", true),
+			want: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"pods/eviction"}, Verbs: []string{"create"}}},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := render(t, tc.values)
+			var got []rbacv1.PolicyRule
+			for _, r := range chart.All[*rbacv1.ClusterRole](m) {
+				if r.Name == restartRole {
+					got = r.Rules
+				}
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("ClusterRole %s rules (-want +got):\n%s", restartRole, diff)
+			}
+			for _, b := range chart.All[*rbacv1.ClusterRoleBinding](m) {
+				if b.RoleRef.Name == restartRole {
+					t.Errorf("ClusterRoleBinding %s binds %s cluster-wide", b.Name, restartRole)
+				}
+			}
+			for _, b := range chart.All[*rbacv1.RoleBinding](m) {
+				if b.RoleRef.Name == restartRole {
+					t.Errorf("RoleBinding %s/%s binds %s: the namespaces that want evictions bind it", b.Namespace, b.Name, restartRole)
+				}
+			}
+		})
 	}
 }

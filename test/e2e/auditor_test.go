@@ -12,6 +12,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -26,8 +28,8 @@ import (
 // owner references a ReplicaSet, StatefulSet or Job would give them), then
 // starts the webhook with the auditor, as the chart's ServiceAccount and
 // with leader election: the metric counts them per namespace, their owners
-// get one SidecarMissing Event each, and, once restarts are allowed, the
-// Deployment and StatefulSet templates carry the restart annotation.
+// get one SidecarMissing Event each, and, once evictions are allowed in a
+// namespace, one pod of its Deployment and of its StatefulSet is evicted.
 func TestAuditor(t *testing.T) {
 	e := startEnv(t, nil) // the chart's defaults: the auditor on, two replicas, so a Lease
 	if err := e.webhook.Stop(); err != nil {
@@ -125,30 +127,92 @@ func TestAuditor(t *testing.T) {
 		e.waitForUninjected(t, map[string]float64{shop: 3, plain: 1, late: 1})
 	})
 
-	t.Run("nothing is restarted by default", func(t *testing.T) {
-		for _, obj := range []metav1.Object{e.getDeployment(t, shop, "web"), e.getStatefulSet(t, shop, "db")} {
-			if _, ok := templateAnnotations(obj)[config.AnnotationRestartedAt]; ok {
-				t.Errorf("%s was restarted without auditor.rolloutRestart", obj.GetName())
-			}
+	webPods := []string{"web-6f7c-a", "web-6f7c-b", "db-0"}
+	t.Run("nothing is evicted by default", func(t *testing.T) {
+		if got := e.existingPods(t, shop, webPods...); !cmp.Equal(webPods, got) {
+			t.Errorf("pods left of %v: %v", webPods, got)
 		}
 	})
 
-	t.Run("with rollout restarts on, the Deployment and StatefulSet are restarted", func(t *testing.T) {
+	t.Run("with rollout restarts on and a RoleBinding in the namespace, one pod of each workload is evicted", func(t *testing.T) {
 		if err := e.release.Upgrade(t.Context(), map[string]string{"auditor.rolloutRestart": "true"}); err != nil {
-			t.Fatal(err) // grants get and patch on the workloads
+			t.Fatal(err) // ships the eviction ClusterRole, bound nowhere
 		}
-		if err := e.webhook.RestartWith(t.Context(), []string{"--auditor-restart"}, nil); err != nil {
+		// The namespace opts in, as NOTES.txt says.
+		mustCreate(t, e.client.RbacV1().RoleBindings(shop).Create, &rbacv1.RoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: "gopherscope-restart"},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: localcluster.DefaultRelease + "-restart"},
+			Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: localcluster.DefaultRelease, Namespace: e.release.Namespace}},
+		})
+		if err := e.webhook.RestartWith(t.Context(), []string{"--auditor-restart", "--auditor-period=2s"}, nil); err != nil {
 			t.Fatal(err)
 		}
-		e.waitForEvents(t, auditor.ReasonRolloutRestarted, map[string]int{"Deployment " + shop + "/web": 1, "StatefulSet " + shop + "/db": 1}, shop)
-		for _, obj := range []metav1.Object{e.getDeployment(t, shop, "web"), e.getStatefulSet(t, shop, "db")} {
-			stamp := templateAnnotations(obj)[config.AnnotationRestartedAt]
-			at, err := time.Parse(time.RFC3339, stamp)
-			if err != nil || time.Since(at) > time.Minute || time.Until(at) > time.Second {
-				t.Errorf("%s: template annotation %s = %q, want the time of the restart (RFC 3339)", obj.GetName(), config.AnnotationRestartedAt, stamp)
+		// No controller re-creates the pods here, so nothing shows the webhook
+		// reachable but the first eviction's probe: one pod is evicted, then
+		// none until a pod created since the webhook became ready is injected.
+		e.waitForEventCount(t, auditor.ReasonPodEvicted, 1, shop)
+		assertInjected(t, e.create(t, goPod(shop, "proof", nil, nil)), "10s")
+		e.waitForEvents(t, auditor.ReasonPodEvicted, map[string]int{"Deployment " + shop + "/web": 1, "StatefulSet " + shop + "/db": 1}, shop)
+		left := e.existingPods(t, shop, webPods...)
+		if len(left) != 1 || left[0] == "db-0" {
+			t.Errorf("pods left of %v: %v; want one of the Deployment's two (one eviction per workload per cool-down)", webPods, left)
+		}
+		for _, name := range []string{"web", "db"} {
+			if gen := e.workloadGeneration(t, shop, name); gen != 1 {
+				t.Errorf("%s was modified (generation %d): the auditor must evict pods, never change workloads", name, gen)
 			}
 		}
 	})
+}
+
+// existingPods returns which of the named pods of ns still exist.
+func (e *env) existingPods(t *testing.T, ns string, names ...string) []string {
+	t.Helper()
+	var out []string
+	for _, name := range names {
+		_, err := e.client.CoreV1().Pods(ns).Get(t.Context(), name, metav1.GetOptions{})
+		switch {
+		case err == nil:
+			out = append(out, name)
+		case !apierrors.IsNotFound(err):
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// workloadGeneration is the generation of the Deployment or StatefulSet name.
+func (e *env) workloadGeneration(t *testing.T, ns, name string) int64 {
+	t.Helper()
+	if d, err := e.client.AppsV1().Deployments(ns).Get(t.Context(), name, metav1.GetOptions{}); err == nil {
+		return d.Generation
+	}
+	return e.getStatefulSet(t, ns, name).Generation
+}
+
+// waitForEventCount waits until n Events with reason were recorded by the
+// auditor in ns, whatever they regard.
+func (e *env) waitForEventCount(t *testing.T, reason string, n int, ns string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	got := 0
+	for time.Now().Before(deadline) {
+		list, err := e.client.EventsV1().Events(ns).List(t.Context(), metav1.ListOptions{})
+		if err != nil {
+			t.Fatalf("list events in %s: %v", ns, err)
+		}
+		got = 0
+		for _, ev := range list.Items {
+			if ev.Reason == reason && ev.ReportingController == auditor.ControllerName {
+				got++
+			}
+		}
+		if got >= n {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("%d %s events in %s, want %d\n%s", got, reason, ns, n, e.webhook.LogTail(20))
 }
 
 // waitForUninjected waits until gopherscope_uninjected_pods has exactly the
@@ -195,7 +259,7 @@ func (e *env) waitForEvents(t *testing.T, reason string, want map[string]int, na
 					continue
 				}
 				wantType := corev1.EventTypeWarning
-				if reason == auditor.ReasonRolloutRestarted {
+				if reason == auditor.ReasonPodEvicted {
 					wantType = corev1.EventTypeNormal
 				}
 				if ev.Type != wantType || ev.Note == "" {
@@ -232,15 +296,6 @@ func (e *env) terminatingPod(t *testing.T, ns, name string) {
 	}
 }
 
-func (e *env) getDeployment(t *testing.T, ns, name string) *appsv1.Deployment {
-	t.Helper()
-	d, err := e.client.AppsV1().Deployments(ns).Get(t.Context(), name, metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
-
 func (e *env) getStatefulSet(t *testing.T, ns, name string) *appsv1.StatefulSet {
 	t.Helper()
 	s, err := e.client.AppsV1().StatefulSets(ns).Get(t.Context(), name, metav1.GetOptions{})
@@ -248,16 +303,6 @@ func (e *env) getStatefulSet(t *testing.T, ns, name string) *appsv1.StatefulSet 
 		t.Fatal(err)
 	}
 	return s
-}
-
-func templateAnnotations(obj metav1.Object) map[string]string {
-	switch o := obj.(type) {
-	case *appsv1.Deployment:
-		return o.Spec.Template.Annotations
-	case *appsv1.StatefulSet:
-		return o.Spec.Template.Annotations
-	}
-	return nil
 }
 
 // mustCreate calls a typed client's Create and fails the test on error.

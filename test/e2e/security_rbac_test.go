@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	authorizationv1 "k8s.io/api/authorization/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -23,8 +24,10 @@ import (
 // grant is one permission the chart gives its ServiceAccount, and why. It
 // is the table of SECURITY.md ("RBAC"): keep both in step.
 type grant struct {
-	// scope is "cluster" (a ClusterRole) or "release" (a Role in the
-	// release's namespace).
+	// scope is "cluster" (a ClusterRole bound cluster-wide), "release" (a
+	// Role in the release's namespace) or "bound" (a ClusterRole the chart
+	// binds nowhere: granted only in the namespaces whose own RoleBinding
+	// binds it).
 	scope string
 	// group, resource and name (a resourceName, "" for any) say what.
 	group, resource, name string
@@ -51,9 +54,7 @@ var (
 		{scope: "release", group: "coordination.k8s.io", resource: "leases", name: localcluster.DefaultRelease + "-auditor", verbs: []string{"get", "update"}, reason: "the replicas read and renew that Lease, and no other"},
 	}
 	grantsRolloutRestart = []grant{
-		{scope: "cluster", group: "apps", resource: "deployments", verbs: []string{"get", "patch"}, reason: "auditor.rolloutRestart: restart an uninjected pod's Deployment (a pod template annotation)"},
-		{scope: "cluster", group: "apps", resource: "statefulsets", verbs: []string{"get", "patch"}, reason: "auditor.rolloutRestart: the same for a StatefulSet"},
-		{scope: "cluster", group: "apps", resource: "daemonsets", verbs: []string{"get", "patch"}, reason: "auditor.rolloutRestart: the same for a DaemonSet"},
+		{scope: "bound", resource: "pods/eviction", verbs: []string{"create"}, reason: "evict an uninjected pod of a Deployment, ReplicaSet, StatefulSet or DaemonSet (PodDisruptionBudgets apply) so that it is re-created with the sidecar; the ClusterRole `<fullname>-restart` is granted only where a namespace's own RoleBinding binds it"},
 	}
 )
 
@@ -66,7 +67,7 @@ var rbacCombinations = []struct {
 	{name: "the defaults: the auditor on, two replicas electing it",
 		set:    map[string]string{"rbac.create": "true", "auditor.enabled": "true", "auditor.rolloutRestart": "false", "replicaCount": "2"},
 		grants: [][]grant{grantsWebhook, grantsAuditor, grantsLeaderElection}},
-	{name: "auditor.rolloutRestart adds patching workloads",
+	{name: "auditor.rolloutRestart adds evicting pods, only where a namespace binds its role",
 		set:    map[string]string{"auditor.rolloutRestart": "true"},
 		grants: [][]grant{grantsWebhook, grantsAuditor, grantsLeaderElection, grantsRolloutRestart}},
 	{name: "one replica needs no election",
@@ -94,6 +95,14 @@ func testRBACLeastPrivilege(t *testing.T, e *env) {
 		t.Errorf("SECURITY.md lacks the RBAC table of this test; put this in its RBAC section:\n%s", table)
 	}
 	other := e.namespace(t, "rbac-elsewhere", nil)
+	// As a namespace's admin opts in to evictions (one line of kubectl).
+	if _, err := e.client.RbacV1().RoleBindings(other).Create(t.Context(), &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "gopherscope-restart"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: localcluster.DefaultRelease + "-restart"},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: localcluster.DefaultRelease, Namespace: e.release.Namespace}},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range rbacCombinations {
 		t.Run(c.name, func(t *testing.T) {
 			if err := e.release.Upgrade(t.Context(), c.set); err != nil {
@@ -102,7 +111,7 @@ func testRBACLeastPrivilege(t *testing.T, e *env) {
 			want := map[string][]string{}
 			for _, g := range slices.Concat(c.grants...) {
 				for _, ns := range []string{e.release.Namespace, other} {
-					if g.scope == "cluster" || ns == e.release.Namespace {
+					if g.scope == "cluster" || (g.scope == "release" && ns == e.release.Namespace) || (g.scope == "bound" && ns == other) {
 						want[ns] = append(want[ns], permissions(g.group, g.resource, g.name, g.verbs)...)
 					}
 				}
@@ -224,7 +233,7 @@ func rbacTable() string {
 		grants []grant
 	}{
 		{"always (rbac.create)", grantsWebhook}, {"auditor.enabled (default)", grantsAuditor},
-		{"auditor.enabled and replicaCount > 1 (default)", grantsLeaderElection}, {"auditor.rolloutRestart", grantsRolloutRestart},
+		{"auditor.enabled and replicaCount > 1 (default)", grantsLeaderElection}, {"auditor.rolloutRestart, in namespaces you bind it", grantsRolloutRestart},
 	} {
 		for _, g := range part.grants {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", part.when, g.scope, cmpOr(g.group, "core"), g.resource, cmpOr(g.name, "any"), strings.Join(g.verbs, ", "), g.reason)

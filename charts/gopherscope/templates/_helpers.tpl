@@ -143,6 +143,13 @@ replica).
 {{- end }}
 
 {{/*
+The ClusterRole that lets the auditor evict pods where a RoleBinding binds it (auditor.rolloutRestart).
+*/}}
+{{- define "gopherscope.restartRoleName" -}}
+{{- printf "%s-restart" (include "gopherscope.fullname" .) }}
+{{- end }}
+
+{{/*
 Whether the replicas elect one to run the auditor.
 */}}
 {{- define "gopherscope.leaderElection" -}}
