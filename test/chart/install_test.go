@@ -86,6 +86,19 @@ func TestInstallAndUpgradeOnTheLocalControlPlane(t *testing.T) {
 	if diff := cmp.Diff(want, mwc.Webhooks); diff != "" {
 		t.Errorf("stored webhooks (-want +got):\n%s", diff)
 	}
+	// The API server compiled the workload validator's CEL and stored it.
+	vwc, err := client.AdmissionregistrationV1().ValidatingWebhookConfigurations().Get(t.Context(), fullname, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantWorkloads := wantWorkloadWebhooks(admissionregistrationv1.WebhookClientConfig{URL: ptr("https://127.0.0.1:9443/validate-workloads"), CABundle: installed.caBundle},
+		5, systemAndOwn)
+	for i := range wantWorkloads {
+		wantWorkloads[i].ObjectSelector = &metav1.LabelSelector{} // the API server's default
+	}
+	if diff := cmp.Diff(wantWorkloads, vwc.Webhooks, ignoreExpressions); diff != "" {
+		t.Errorf("stored workload webhooks (-want +got):\n%s", diff)
+	}
 
 	helm(append([]string{"upgrade", release, r.ChartDir}, outOfCluster...)...)
 	upgraded := read()

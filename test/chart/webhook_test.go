@@ -128,7 +128,8 @@ func TestOutOfClusterWebhookInstallsNoWorkload(t *testing.T) {
 			t.Errorf("with webhook.url the chart renders %s; want only what an out-of-cluster webhook needs", kindAndName)
 		}
 	}
-	for _, kindAndName := range []string{"ConfigMap/" + fullname + "-config", "Secret/" + fullname + "-tls", "Secret/" + fullname + "-ca", "MutatingWebhookConfiguration/" + fullname} {
+	for _, kindAndName := range []string{"ConfigMap/" + fullname + "-config", "Secret/" + fullname + "-tls", "Secret/" + fullname + "-ca",
+		"MutatingWebhookConfiguration/" + fullname, "ValidatingWebhookConfiguration/" + fullname} {
 		if !has(m, kindAndName) {
 			t.Errorf("with webhook.url the chart does not render %s (have %v)", kindAndName, m.Names())
 		}
