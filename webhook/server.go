@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
@@ -72,6 +73,9 @@ type Options struct {
 	LeaderElection bool
 	// LeaderElectionID names the Lease; "" means DefaultLeaderElectionID.
 	LeaderElectionID string
+	// SelfTLS, when not nil, makes the webhook manage its certificate in a
+	// Secret of Namespace, mounted as CertDir (see SelfTLS).
+	SelfTLS *SelfTLS
 }
 
 // Run serves the pod injector until ctx ends, then shuts down gracefully.
@@ -81,6 +85,9 @@ func Run(ctx context.Context, opts Options) error {
 	ctx = logf.IntoContext(ctx, log)
 	if opts.LeaderElection && (opts.Auditor == nil || opts.Namespace == "") {
 		return errors.New("leader election elects the auditor's replica: it needs the auditor on and a namespace for its Lease")
+	}
+	if opts.SelfTLS != nil && opts.Namespace == "" {
+		return errors.New("self-managed TLS keeps its Secret in the webhook's namespace: it needs one")
 	}
 	provider, watcher, err := loadServerConfig(ctx, opts, log)
 	if err != nil {
@@ -96,6 +103,11 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	if err := mgr.Add(certs); err != nil {
 		return fmt.Errorf("add the certificate watcher: %w", err)
+	}
+	if opts.SelfTLS != nil {
+		if err := addSelfTLS(mgr, opts.Namespace, opts.CertDir, opts.SelfTLS); err != nil {
+			return err
+		}
 	}
 	if watcher != nil {
 		if err := mgr.Add(watcher); err != nil {
@@ -130,12 +142,28 @@ func Run(ctx context.Context, opts Options) error {
 	return nil
 }
 
+// certSource serves the certificate of the webhook's HTTPS server.
+type certSource interface {
+	// Start watches the certificate until ctx ends.
+	Start(ctx context.Context) error
+	// GetCertificate is tls.Config's.
+	GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error)
+}
+
 // newTLSServer returns the webhook's HTTPS server and the watcher of its
-// certificate files.
-func newTLSServer(opts Options) (*certwatcher.CertWatcher, crwebhook.Server, error) {
-	certs, err := certwatcher.New(filepath.Join(opts.CertDir, CertFile), filepath.Join(opts.CertDir, KeyFile))
-	if err != nil {
-		return nil, nil, fmt.Errorf("load the serving certificate from %q: %w", opts.CertDir, err)
+// certificate files. With SelfTLS the files may not exist yet: they are
+// waited for.
+func newTLSServer(opts Options) (certSource, crwebhook.Server, error) {
+	certFile, keyFile := filepath.Join(opts.CertDir, CertFile), filepath.Join(opts.CertDir, KeyFile)
+	var certs certSource
+	if opts.SelfTLS != nil {
+		certs = &waitingCerts{certFile: certFile, keyFile: keyFile, poll: time.Second}
+	} else {
+		watcher, err := certwatcher.New(certFile, keyFile)
+		if err != nil {
+			return nil, nil, fmt.Errorf("load the serving certificate from %q: %w", opts.CertDir, err)
+		}
+		certs = watcher
 	}
 	server := crwebhook.NewServer(crwebhook.Options{
 		Host:    opts.Host,
@@ -204,7 +232,7 @@ func registerInjector(ctx context.Context, mgr ctrl.Manager, provider *ConfigPro
 // addChecks adds /readyz's checks (the server started, a certificate
 // loaded, the namespace cache synced) and /healthz's, and returns the
 // readiness checks.
-func addChecks(mgr ctrl.Manager, server crwebhook.Server, certs *certwatcher.CertWatcher, namespaces cache.Informer) (map[string]healthz.Checker, error) {
+func addChecks(mgr ctrl.Manager, server crwebhook.Server, certs certSource, namespaces cache.Informer) (map[string]healthz.Checker, error) {
 	checks := map[string]healthz.Checker{
 		"webhook-server": server.StartedChecker(),
 		"certificate": func(*http.Request) error {
@@ -233,7 +261,7 @@ func addChecks(mgr ctrl.Manager, server crwebhook.Server, certs *certwatcher.Cer
 
 // tlsOptions serves the certificate the watcher holds (re-read when its
 // files change), refuses TLS below 1.2 and, unless enabled, HTTP/2.
-func tlsOptions(certs *certwatcher.CertWatcher, enableHTTP2 bool) func(*tls.Config) {
+func tlsOptions(certs certSource, enableHTTP2 bool) func(*tls.Config) {
 	return func(c *tls.Config) {
 		c.MinVersion = tls.VersionTLS12
 		c.GetCertificate = certs.GetCertificate

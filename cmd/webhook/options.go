@@ -8,6 +8,7 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"go.uber.org/zap/zapcore"
 
@@ -47,6 +48,9 @@ type Options struct {
 	LeaderElection bool
 	// LeaderElectionID names the Lease of the election.
 	LeaderElectionID string
+	// SelfTLS manages the certificate in a Secret (tls.mode=self) when its
+	// SecretName is set.
+	SelfTLS webhook.SelfTLS
 }
 
 // NewOptions returns the defaults; podNamespace is the value of the
@@ -63,6 +67,10 @@ func NewOptions(podNamespace string) *Options {
 		// auditor on by default.
 		AuditorSettings:  auditor.DefaultSettings(),
 		LeaderElectionID: webhook.DefaultLeaderElectionID,
+		SelfTLS: webhook.SelfTLS{
+			CAValidity: 10 * 365 * 24 * time.Hour, Validity: 365 * 24 * time.Hour,
+			RenewBefore: 90 * 24 * time.Hour, CheckInterval: time.Hour,
+		},
 	}
 }
 
@@ -84,6 +92,27 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.AuditorSettings.RestartCooldown, "auditor-restart-cooldown", o.AuditorSettings.RestartCooldown, "the shortest time between two evictions of one workload's pods")
 	fs.BoolVar(&o.LeaderElection, "leader-elect", o.LeaderElection, "elect one replica to run the auditor, with a Lease in --namespace (the webhook runs on every replica)")
 	fs.StringVar(&o.LeaderElectionID, "leader-election-id", o.LeaderElectionID, "name of the leader election Lease")
+	fs.StringVar(&o.SelfTLS.SecretName, "tls-self-secret", o.SelfTLS.SecretName,
+		"manage the serving certificate and its CA in this Secret of --namespace (mounted as --cert-dir) and keep the webhook configurations' caBundle in sync; empty: the files in --cert-dir come from elsewhere")
+	fs.Func("tls-self-dns-names", "comma-separated DNS names of the self-managed certificate; the first is its common name", func(v string) error {
+		o.SelfTLS.DNSNames = strings.Split(v, ",")
+		return nil
+	})
+	fs.Func("tls-self-webhooks", "comma-separated webhook configurations whose caBundle is kept: mutating/NAME or validating/NAME", func(v string) error {
+		o.SelfTLS.Webhooks = nil
+		for _, ref := range strings.Split(v, ",") {
+			w, err := webhook.ParseWebhookConfigurationRef(ref)
+			if err != nil {
+				return err
+			}
+			o.SelfTLS.Webhooks = append(o.SelfTLS.Webhooks, w)
+		}
+		return nil
+	})
+	fs.DurationVar(&o.SelfTLS.CAValidity, "tls-self-ca-validity", o.SelfTLS.CAValidity, "lifetime of the self-managed CA")
+	fs.DurationVar(&o.SelfTLS.Validity, "tls-self-validity", o.SelfTLS.Validity, "lifetime of the self-managed serving certificate")
+	fs.DurationVar(&o.SelfTLS.RenewBefore, "tls-self-renew-before", o.SelfTLS.RenewBefore, "how long before its expiry a self-managed certificate (the CA too) is replaced")
+	fs.DurationVar(&o.SelfTLS.CheckInterval, "tls-self-check-interval", o.SelfTLS.CheckInterval, "how often the self-managed certificates' expiry is checked")
 }
 
 // Validate reports every problem with the options at once.
@@ -104,6 +133,14 @@ func (o *Options) Validate() error {
 		errs = append(errs, fmt.Errorf("--log-level: %q is not one of debug, info, warn, error", o.LogLevel))
 	}
 	errs = append(errs, o.validateAuditor()...)
+	if o.SelfTLS.SecretName != "" {
+		if err := o.SelfTLS.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("--tls-self-*: %w", err))
+		}
+		if strings.TrimSpace(o.Namespace) == "" {
+			errs = append(errs, errors.New("--tls-self-secret: needs --namespace (or $POD_NAMESPACE) for its Secret"))
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -141,6 +178,11 @@ func (o *Options) webhookOptions() webhook.Options {
 		s := o.AuditorSettings
 		auditorSettings = &s
 	}
+	var selfTLS *webhook.SelfTLS
+	if o.SelfTLS.SecretName != "" {
+		s := o.SelfTLS
+		selfTLS = &s
+	}
 	return webhook.Options{
 		ConfigPath:       o.ConfigPath,
 		Version:          version.Version,
@@ -153,6 +195,7 @@ func (o *Options) webhookOptions() webhook.Options {
 		Auditor:          auditorSettings,
 		LeaderElection:   o.LeaderElection,
 		LeaderElectionID: o.LeaderElectionID,
+		SelfTLS:          selfTLS,
 	}
 }
 

@@ -21,6 +21,7 @@ func TestExecuteParsesOptions(t *testing.T) {
 		CertDir: "/etc/gopherscope/tls", Port: 9443, MetricsAddress: ":8080", HealthAddress: ":8081",
 		Namespace: "gopherscope-system", LogLevel: "info",
 		AuditorSettings: auditor.Settings{Period: 5 * time.Minute, RestartCooldown: time.Hour}, LeaderElectionID: "gopherscope-auditor",
+		SelfTLS: webhook.SelfTLS{CAValidity: 87600 * time.Hour, Validity: 8760 * time.Hour, RenewBefore: 2160 * time.Hour, CheckInterval: time.Hour},
 	}
 	tests := []struct {
 		name    string
@@ -64,6 +65,25 @@ func TestExecuteParsesOptions(t *testing.T) {
 				return &o
 			}(),
 		},
+		{
+			name: "the chart's self-managed TLS flags", env: "gs",
+			args: []string{"--tls-self-secret=gs-tls", "--tls-self-dns-names=gs.gs.svc,gs.gs.svc.cluster.local",
+				"--tls-self-webhooks=mutating/gs,validating/gs", "--tls-self-ca-validity=1000h", "--tls-self-validity=100h",
+				"--tls-self-renew-before=10h", "--tls-self-check-interval=1m"},
+			want: func() *Options {
+				o := defaults
+				o.Namespace = "gs"
+				o.SelfTLS = webhook.SelfTLS{
+					SecretName: "gs-tls", DNSNames: []string{"gs.gs.svc", "gs.gs.svc.cluster.local"},
+					Webhooks:   []webhook.WebhookConfigurationRef{{Name: "gs"}, {Validating: true, Name: "gs"}},
+					CAValidity: 1000 * time.Hour, Validity: 100 * time.Hour, RenewBefore: 10 * time.Hour, CheckInterval: time.Minute,
+				}
+				return &o
+			}(),
+		},
+		{name: "self-managed TLS without names or webhooks", env: "gs", args: []string{"--tls-self-secret=gs-tls"},
+			wantErr: "--tls-self-*: the serving certificate has no DNS name\nno webhook configuration to keep the caBundle of"},
+		{name: "a webhook configuration of an unknown kind", args: []string{"--tls-self-webhooks=crd/gs"}, wantErr: `"crd/gs" is not mutating/NAME or validating/NAME`},
 		{name: "an auditor period under a second", args: []string{"--auditor", "--auditor-period=10ms"}, wantErr: "--auditor-period: 10ms is shorter than 1s"},
 		{name: "a negative restart cool-down", args: []string{"--auditor", "--auditor-restart-cooldown=-1s"}, wantErr: "--auditor-restart-cooldown: -1s is negative"},
 		{name: "restarts without the auditor", args: []string{"--auditor-restart"}, wantErr: "--auditor-restart: needs --auditor"},
@@ -130,5 +150,10 @@ func TestWebhookOptionsCarryTheFlags(t *testing.T) {
 	want.LeaderElection = true
 	if diff := cmp.Diff(want, o.webhookOptions()); diff != "" {
 		t.Errorf("webhook options with the auditor (-want +got):\n%s", diff)
+	}
+	o.SelfTLS.SecretName = "gs-tls"
+	want.SelfTLS = &webhook.SelfTLS{SecretName: "gs-tls", CAValidity: 87600 * time.Hour, Validity: 8760 * time.Hour, RenewBefore: 2160 * time.Hour, CheckInterval: time.Hour}
+	if diff := cmp.Diff(want, o.webhookOptions()); diff != "" {
+		t.Errorf("webhook options with self-managed TLS (-want +got):\n%s", diff)
 	}
 }
