@@ -2,7 +2,8 @@
 # Lints the chart (helm lint --strict) and renders it (helm template) with every combination
 # of the values that change its structure: tls.mode x webhook.url set/unset x monitors on/off
 # (with the auditor and its restarts; off without the auditor) x replicaCount 1/2 x
-# failurePolicy. Exits non-zero if any combination fails; prints them all.
+# failurePolicy, each rendering both webhook configurations; then the workload validator off.
+# Exits non-zero if any combination fails; prints them all.
 # Usage: hack/helm-lint.sh   (HELM=path/to/helm to use another helm binary)
 set -euo pipefail
 
@@ -21,19 +22,31 @@ fi
 failures=()
 runs=0
 
-# check NAME ARGS...: runs helm lint --strict and helm template with ARGS.
+# check NAME ARGS...: runs helm lint --strict and helm template with ARGS; the rendering must
+# hold both webhook configurations (the injector and the workload validator) unless
+# WANT_VALIDATING=0.
 check() {
   local name="$1"
   shift
-  local kube out
+  local kube out kind
   for kube in "${kube_versions[@]}"; do
     runs=$((runs + 1))
     if ! out="$("$helm" lint --strict --quiet "$chart" --kube-version "$kube" "$@" 2>&1)"; then
       failures+=("lint [$name] k8s $kube: $out")
     fi
-    if ! out="$("$helm" template gopherscope "$chart" --namespace gopherscope --kube-version "$kube" "$@" 2>&1 >/dev/null)"; then
+    if ! out="$("$helm" template gopherscope "$chart" --namespace gopherscope --kube-version "$kube" "$@" 2>&1)"; then
       failures+=("template [$name] k8s $kube: $out")
+      continue
     fi
+    for kind in MutatingWebhookConfiguration ValidatingWebhookConfiguration; do
+      if [[ $kind == ValidatingWebhookConfiguration && ${WANT_VALIDATING:-1} == 0 ]]; then
+        if grep -qx "kind: $kind" <<<"$out"; then
+          failures+=("template [$name] k8s $kube: renders a $kind")
+        fi
+      elif ! grep -qx "kind: $kind" <<<"$out"; then
+        failures+=("template [$name] k8s $kube: no $kind")
+      fi
+    done
   done
 }
 
@@ -64,6 +77,9 @@ for mode in cert-manager helm secret; do
     done
   done
 done
+
+# The workload validator can be left out.
+WANT_VALIDATING=0 check "webhook.validateWorkloads=false" --set webhook.validateWorkloads=false
 
 # Values the chart must refuse: each has to fail.
 refused=(
