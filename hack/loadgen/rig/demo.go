@@ -25,6 +25,8 @@ type DemoApp struct {
 	DebugPort int
 	// AppURL is the app server (knobs, /pauses).
 	AppURL string
+	// Mode is the app's --mode.
+	Mode string
 }
 
 // StartDemoApp starts bin/demo-app in the given mode (expvar, prometheus
@@ -34,7 +36,7 @@ func StartDemoApp(ctx context.Context, repoRoot, workDir, mode string) (*DemoApp
 	if err != nil {
 		return nil, err
 	}
-	a := &DemoApp{DebugPort: ports[0], AppURL: "http://" + loopback(ports[1])}
+	a := &DemoApp{DebugPort: ports[0], AppURL: "http://" + loopback(ports[1]), Mode: mode}
 	a.Process, err = StartProcess("demo-app-"+mode, filepath.Join(repoRoot, "bin", "demo-app"), []string{
 		"--debug-address=" + loopback(ports[0]), "--address=" + loopback(ports[1]), "--mode=" + mode,
 	}, nil, workDir)
@@ -83,20 +85,20 @@ type Sidecar struct {
 }
 
 // StartSidecar starts bin/sidecar sampling app every interval, with env as
-// its whole environment, and waits until it is ready (it has sampled the
-// app).
-func StartSidecar(ctx context.Context, repoRoot, workDir string, app *DemoApp, interval time.Duration, env []string) (*Sidecar, error) {
+// its whole environment and args after its own (e.g. --metrics-path), and
+// waits until it is ready (it has sampled the app).
+func StartSidecar(ctx context.Context, repoRoot, workDir string, app *DemoApp, interval time.Duration, env []string, args ...string) (*Sidecar, error) {
 	port, err := localcluster.FreePort()
 	if err != nil {
 		return nil, err
 	}
 	s := &Sidecar{URL: "http://" + loopback(port)}
-	s.Process, err = StartProcess("sidecar", filepath.Join(repoRoot, "bin", "sidecar"), []string{
+	s.Process, err = StartProcess("sidecar-"+app.Mode, filepath.Join(repoRoot, "bin", "sidecar"), append([]string{
 		"--" + names.FlagTargetHost + "=127.0.0.1",
 		"--" + names.FlagTargetPorts + "=" + strconv.Itoa(app.DebugPort),
 		"--" + names.FlagInterval + "=" + interval.String(),
 		"--" + names.FlagListenAddress + "=" + loopback(port),
-	}, env, workDir)
+	}, args...), env, workDir)
 	if err != nil {
 		return nil, err
 	}

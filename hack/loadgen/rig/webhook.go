@@ -26,6 +26,11 @@ const (
 	// same TLS, HTTP, decoding and namespace lookup path and are admitted
 	// unchanged, the floor injection is measured against.
 	NamespaceFloor = "bench-floor"
+	// NamespacePlain has no inject label, as most namespaces of a cluster:
+	// the API server does not call the webhook for its pods (once the chart
+	// is installed, see Register), the floor pod creation is measured
+	// against.
+	NamespacePlain = "bench-plain"
 	// webhookNamespace is the webhook's own namespace (--namespace).
 	webhookNamespace = "gopherscope-bench"
 	// webhookReadyTimeout bounds the wait for the webhook's /readyz.
@@ -77,7 +82,7 @@ func StartWebhook(ctx context.Context, opts WebhookOptions) (_ *Webhook, err err
 			err = errors.Join(err, w.Stop())
 		}
 	}()
-	for name, value := range map[string]string{NamespaceInject: config.InjectEnabled, NamespaceFloor: config.InjectDisabled, webhookNamespace: ""} {
+	for name, value := range map[string]string{NamespaceInject: config.InjectEnabled, NamespaceFloor: config.InjectDisabled, NamespacePlain: "", webhookNamespace: ""} {
 		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{}}}
 		if value != "" {
 			ns.Labels[config.KeyInject] = value
