@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # make bench: the Go benchmarks of the webhook's handler and the sidecar's
-# /metrics, then hack/benchreport, which measures the real binaries (webhook
-# over TLS against the local control plane, sidecar next to the demo app),
-# prints every figure with its floor and target, marks misses and ends with
-# "N of M targets met; misses: ...". It exits 0 whatever the figures are
-# (a failure to measure still exits non-zero); pass --fail-on-miss to exit 1
-# on a miss, as a gate. Results go to $BENCH_OUT (default bin/bench):
-# gobench.txt and results.md. Extra arguments are passed to benchreport
-# (see `go run ./hack/benchreport -h`).
+# /metrics (diagnostics), then hack/benchreport, which measures the real
+# binaries against their targets: pod creates through the local API server
+# with the webhook registered by the chart and without it, requests straight
+# to the webhook over TLS (diagnostics), and the sidecar next to the demo
+# app in each of its modes. It prints every figure with its floor and
+# target, marks misses and ends with "N of M targets met; misses: ...". It
+# exits 0 whatever the figures are (a failure to measure still exits
+# non-zero); pass --fail-on-miss to exit 1 on a miss, as a gate. Results go
+# to $BENCH_OUT (default bin/bench): gobench.txt and results.md. Extra
+# arguments are passed to benchreport (see `go run ./hack/benchreport -h`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${BENCH_OUT:-bin/bench}

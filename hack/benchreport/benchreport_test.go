@@ -57,7 +57,7 @@ func TestTableMarksMissesAndWritesMarkdown(t *testing.T) {
 	}
 	var md strings.Builder
 	tb.markdown(&md)
-	want := "| group | figure | value | floor | ratio | target | |\n|---|---|---|---|---|---|---|\n" +
+	want := "| group | figure | value | floor | vs floor | target | |\n|---|---|---|---|---|---|---|\n" +
 		"| g | fast \\| enough | 1 µs |  |  | ≤ 2 µs | ok |\n" +
 		"| g | slow | 3 µs | 1 µs | ×3.00 | ≤ 2 µs | **MISS** |\n" +
 		"| g | info | 7 |  |  |  |  |\n"

@@ -14,25 +14,32 @@ import (
 	"sync/atomic"
 	"time"
 
+	sidecarconf "github.com/gopherscope/gopherscope/config/names"
 	"github.com/gopherscope/gopherscope/hack/loadgen/rig"
 )
 
-// Targets of issue 5 for the sidecar, and the sampling interval measured.
+// Targets for the sidecar (issue 5's binary and RSS; issue 11's CPU,
+// scrapers and stop-the-world), and what is measured.
 const (
-	rssTarget        = 15 << 20
-	cpuTarget        = 500 * time.Microsecond
-	binaryTarget     = 20_000_000
-	scrapersRatioTol = 0.05
-	sampleInterval   = time.Second
-	sidecarWarmup    = 5 * time.Second
-	manyScrapers     = 10
+	rssTarget         = 15 << 20
+	cpuFloorTarget    = 1.6 // CPU per sample, × the fetch-only floor
+	twoScraperTarget  = 1.2 // CPU per sample with 2 scrapers, × 1 scraper
+	manyScraperTarget = 2.0 // CPU per sample with manyScrapers, × 1 scraper
+	binaryTarget      = 20_000_000
+	sampleInterval    = time.Second
+	sidecarWarmup     = 5 * time.Second
+	manyScrapers      = 10
 )
+
+// scraperCounts are the sidecar windows compared with each other.
+var scraperCounts = [...]int{1, 2, manyScrapers}
 
 // window is what one measurement window saw.
 type window struct {
 	samples      int // sidecar samples, or scrapes of the app itself
 	scrapes      int
 	scrapeErrors int
+	edges        int            // window boundaries (one per round), each of which may split a sample from its pause
 	other, gc    rig.PauseTotal // the app's pauses in the window
 	usage        rig.Span       // the sidecar's /proc readings
 }
@@ -45,6 +52,21 @@ func (w window) perSample(v float64) float64 {
 	return v / float64(w.samples)
 }
 
+// add is w and a later window of the same measurement together.
+func (w window) add(o window) window {
+	sum := func(a, b rig.PauseTotal) rig.PauseTotal {
+		return rig.PauseTotal{Count: a.Count + b.Count, Seconds: a.Seconds + b.Seconds, MinSeconds: a.MinSeconds + b.MinSeconds, MaxSeconds: a.MaxSeconds + b.MaxSeconds}
+	}
+	u := w.usage
+	if w.edges == 0 {
+		u.StartRSS = o.usage.StartRSS
+	}
+	u.PeakRSS, u.EndRSS = max(u.PeakRSS, o.usage.PeakRSS), o.usage.EndRSS
+	u.CPU, u.CPUTicks, u.Elapsed = u.CPU+o.usage.CPU, u.CPUTicks+o.usage.CPUTicks, u.Elapsed+o.usage.Elapsed
+	return window{samples: w.samples + o.samples, scrapes: w.scrapes + o.scrapes, scrapeErrors: w.scrapeErrors + o.scrapeErrors,
+		edges: w.edges + o.edges, other: sum(w.other, o.other), gc: sum(w.gc, o.gc), usage: u}
+}
+
 // benchSidecar measures bin/sidecar against the demo app and the app
 // scraped directly through client_golang.
 func benchSidecar(ctx context.Context, opts *options, workDir string, benches map[string]goBench, t *table, logf func(string, ...any)) error {
@@ -53,29 +75,36 @@ func benchSidecar(ctx context.Context, opts *options, workDir string, benches ma
 	}
 	binaryRow(t, filepath.Join(opts.RepoRoot, "bin", "sidecar"))
 	if b, ok := benches["BenchmarkMetricsRender"]; ok {
-		t.add(row{group: "sidecar", figure: "/metrics render, per scrape (Go benchmark)",
+		t.add(row{group: "sidecar", figure: "/metrics render, once per sample (Go benchmark)",
 			value: fmt.Sprintf("%s, %.0f allocs", formatNs(b.NsPerOp), b.AllocsPerOp), target: "—"})
 	}
 	sidecar, err := measureSidecar(ctx, opts, workDir, logf)
 	if err != nil {
 		return err
 	}
+	sources := map[string]window{}
+	for _, mode := range []string{"prometheus", "pprof"} {
+		if sources[mode], err = measureSource(ctx, opts, workDir, mode, logf); err != nil {
+			return err
+		}
+	}
 	floor, fetch, err := measureFloors(ctx, opts, workDir, logf)
 	if err != nil {
 		return err
 	}
-	sidecarRows(t, opts, sidecar, floor, fetch)
+	sidecarRows(t, opts, sidecar, sources, floor, fetch)
 	return nil
 }
 
-// sidecarWindows are the sidecar's measurement windows: without scrapers,
-// with one, with manyScrapers.
+// sidecarWindows are the sidecar's measurement windows next to the demo
+// app's expvar mode: without scrapers, and with each of scraperCounts.
 type sidecarWindows struct {
-	none, one, many window
+	none     window
+	scrapers [len(scraperCounts)]window
 }
 
 // measureSidecar runs the sidecar next to the demo app (expvar and pprof)
-// without scrapers, with one, then with manyScrapers.
+// without scrapers, then with 1, 2 and manyScrapers scrapers taking turns.
 func measureSidecar(ctx context.Context, opts *options, workDir string, logf func(string, ...any)) (w sidecarWindows, err error) {
 	app, err := rig.StartDemoApp(ctx, opts.RepoRoot, workDir, "expvar")
 	if err != nil {
@@ -90,16 +119,47 @@ func measureSidecar(ctx context.Context, opts *options, workDir string, logf fun
 	defer func() { err = errors.Join(err, sc.Stop()) }()
 	logf("sidecar sampling the demo app every %s (pid %d, env %q); warming up %s", sampleInterval, sc.Pid(), env, sidecarWarmup)
 	time.Sleep(sidecarWarmup)
-	for _, m := range []struct {
-		into     *window
-		scrapers int
-		d        time.Duration
-	}{{&w.none, 0, opts.SampleOnly}, {&w.one, 1, opts.SoakDuration}, {&w.many, manyScrapers, opts.ScrapersTime}} {
-		if *m.into, err = measure(ctx, app, sc, sc.URL+"/metrics", m.scrapers, m.d); err != nil {
-			return w, err
-		}
-		logf("sidecar, %d scrapers: %s", m.scrapers, *m.into)
+	if w.none, err = measure(ctx, app, sc, sc.URL+"/metrics", 0, opts.SampleOnly); err != nil {
+		return w, err
 	}
+	logf("sidecar, no scrapers: %s", w.none)
+	slice := opts.ScrapersTime / time.Duration(opts.Rounds)
+	err = takeTurns(opts.Rounds, len(scraperCounts), func(which, round int) error {
+		m, err := measure(ctx, app, sc, sc.URL+"/metrics", scraperCounts[which], slice)
+		if err != nil {
+			return err
+		}
+		logf("sidecar, %d scrapers, round %d: %s", scraperCounts[which], round+1, m)
+		w.scrapers[which] = w.scrapers[which].add(m)
+		return nil
+	})
+	return w, err
+}
+
+// measureSource runs the sidecar next to the demo app in another mode
+// (prometheus: client_golang's /metrics, which the sidecar reads when given
+// --metrics-path as the injector passes it; pprof: the pprof index alone)
+// with manyScrapers scrapers, for its RSS.
+func measureSource(ctx context.Context, opts *options, workDir, mode string, logf func(string, ...any)) (w window, err error) {
+	app, err := rig.StartDemoApp(ctx, opts.RepoRoot, workDir, mode)
+	if err != nil {
+		return w, err
+	}
+	defer func() { err = errors.Join(err, app.Stop()) }()
+	var args []string
+	if mode == "prometheus" {
+		args = append(args, "--"+sidecarconf.FlagMetricsPath+"=/metrics")
+	}
+	sc, err := rig.StartSidecar(ctx, opts.RepoRoot, workDir, app, sampleInterval, sidecarEnv(opts), args...)
+	if err != nil {
+		return w, err
+	}
+	defer func() { err = errors.Join(err, sc.Stop()) }()
+	time.Sleep(sidecarWarmup)
+	if w, err = measure(ctx, app, sc, sc.URL+"/metrics", manyScrapers, opts.SourceTime); err != nil {
+		return w, err
+	}
+	logf("sidecar on the demo app's %s mode, %d scrapers: %s", mode, manyScrapers, w)
 	return w, nil
 }
 
@@ -203,7 +263,7 @@ func measure(ctx context.Context, app *rig.DemoApp, sc *rig.Sidecar, url string,
 	if err != nil {
 		return w, err
 	}
-	w.scrapes, w.scrapeErrors = int(scrapes.Load()), int(failures.Load())
+	w.scrapes, w.scrapeErrors, w.edges = int(scrapes.Load()), int(failures.Load()), 1
 	w.other, w.gc = after.Other.Sub(before.Other), after.GC.Sub(before.GC)
 	w.samples = w.scrapes
 	if sc != nil {

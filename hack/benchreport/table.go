@@ -84,7 +84,7 @@ func (t *table) summary() string {
 func (t *table) print(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	p := &printer{w: tw}
-	p.printf("GROUP\tFIGURE\tVALUE\tFLOOR\tRATIO\tTARGET\t\n")
+	p.printf("GROUP\tFIGURE\tVALUE\tFLOOR\tVS FLOOR\tTARGET\t\n")
 	for _, r := range t.rows {
 		p.printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.group, r.figure, r.value, r.floor, r.ratio, r.target, r.verdict)
 	}
@@ -96,7 +96,7 @@ func (t *table) print(w io.Writer) error {
 
 // markdown writes the table as GitHub Markdown.
 func (t *table) markdown(w *strings.Builder) {
-	w.WriteString("| group | figure | value | floor | ratio | target | |\n")
+	w.WriteString("| group | figure | value | floor | vs floor | target | |\n")
 	w.WriteString("|---|---|---|---|---|---|---|\n")
 	esc := func(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
 	for _, r := range t.rows {

@@ -4,7 +4,9 @@
 // keep-alive HTTP/1.1 connections either as fast as they go (closed loop,
 // for throughput) or at a fixed rate (open loop, for latency at a given
 // load; latencies are measured from the scheduled send time, so a server
-// that falls behind is charged for the queue it causes).
+// that falls behind is charged for the queue it causes). RunCreates
+// creates pods through the API server instead, as server-side dry runs at a
+// steady rate, and checks whether each came back injected.
 //
 // Requests wraps any pod in AdmissionReviews; callers take their pods from
 // internal/testfixture, as the Go benchmarks of package webhook do. `make
