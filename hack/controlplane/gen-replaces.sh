@@ -24,5 +24,11 @@ head=$(awk '/^\/\/ k8s.io\/kubernetes replaces its staging modules/ {exit} {prin
 	printf '%s\n' "$block"
 	echo ")"
 } > "$mod.tmp"
-mv "$mod.tmp" "$mod"
+# Replace go.mod only when it changes: its time stamp is a prerequisite of
+# `make controlplane`, which would otherwise relink six large binaries.
+if cmp -s "$mod.tmp" "$mod"; then
+	rm "$mod.tmp"
+else
+	mv "$mod.tmp" "$mod"
+fi
 echo "gen-replaces: $(printf '%s\n' "$block" | wc -l) staging modules pinned to $staging"
