@@ -70,11 +70,11 @@ verify: $(BIN)/helm-docs ## Regenerate generated files and fail if anything chan
 
 ##@ Run
 .PHONY: demo
-demo: build tools controlplane modules ## The whole product end to end on the embedded local cluster (a real node where it can run).
+demo: build $(BIN)/helm controlplane modules ## The whole product end to end on the embedded local cluster (a real node where it can run).
 	go run ./test/demo
 
 .PHONY: bench
-bench: build controlplane ## Benchmarks against their floors (webhook on the local control plane, sidecar on the demo app); prints a table.
+bench: build $(BIN)/helm controlplane ## Benchmarks against their floors (webhook on the local control plane, sidecar on the demo app); prints a table.
 	hack/bench.sh
 
 .PHONY: soak
