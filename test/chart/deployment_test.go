@@ -1,6 +1,7 @@
 package chart_test
 
 import (
+	"strings"
 	"slices"
 	"testing"
 
@@ -101,6 +102,13 @@ func TestDeploymentRunsTheWebhookAsBriefed(t *testing.T) {
 		"--namespace=$(POD_NAMESPACE)",
 		"--enable-http2=false",
 		"--log-level=info",
+		"--tls-self-secret=" + fullname + "-self-tls",
+		"--tls-self-dns-names=" + strings.Join(serviceDNSNames, ","),
+		"--tls-self-webhooks=mutating/" + fullname + ",validating/" + fullname,
+		"--tls-self-ca-validity=87600h",
+		"--tls-self-validity=8760h",
+		"--tls-self-renew-before=2160h",
+		"--tls-self-check-interval=1h",
 		"--auditor=true",
 		"--auditor-period=5m",
 		"--leader-elect=true",
@@ -138,7 +146,7 @@ func TestDeploymentRunsTheWebhookAsBriefed(t *testing.T) {
 	}
 	wantVolumes := []corev1.Volume{
 		{Name: "config", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: fullname + "-config"}}}},
-		{Name: "tls", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: fullname + "-tls"}}},
+		{Name: "tls", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: fullname + "-self-tls"}}},
 	}
 	if diff := cmp.Diff(wantVolumes, spec.Volumes); diff != "" {
 		t.Errorf("volumes (-want +got):\n%s", diff)

@@ -150,7 +150,7 @@ func TestCertManagerModeOnTheLocalControlPlane(t *testing.T) {
 	}
 
 	notes := helm("install", release, r.ChartDir, "--namespace", namespace, "--create-namespace",
-		"--set", "injection.excludedNamespaces={legacy}")
+		"--set", "injection.excludedNamespaces={legacy}", "--set", "tls.mode=cert-manager")
 	for _, want := range []string{
 		"Never injected: kube-system, kube-public, kube-node-lease,\n   " + namespace + ", legacy.",
 		"kubectl get certificate -n " + namespace + " " + fullname + "-serving",

@@ -42,7 +42,8 @@ func TestRBACIsLeastPrivilege(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			m := render(t, tc.values)
+			// The TLS mode's own grants are TestSelfManagedTLSGrantsItsSecretAndWebhookConfigurationsByName's.
+			m := render(t, merged(values("tls.mode", "cert-manager"), tc.values))
 			role := get[*rbacv1.ClusterRole](t, m, fullname)
 			if diff := cmp.Diff(tc.wantRules, role.Rules); diff != "" {
 				t.Errorf("ClusterRole rules (-want +got):\n%s", diff)
@@ -132,4 +133,55 @@ func TestRolloutRestartsShipAnEvictionRoleThatTheChartBindsNowhere(t *testing.T)
 			}
 		})
 	}
+}
+
+func TestSelfManagedTLSGrantsItsSecretAndWebhookConfigurationsByName(t *testing.T) {
+	m := render(t, values("auditor.enabled", false)) // tls.mode=self is the default
+	wantCluster := []rbacv1.PolicyRule{
+		{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "list", "watch"}},
+		{
+			APIGroups: []string{"admissionregistration.k8s.io"}, Resources: []string{"mutatingwebhookconfigurations", "validatingwebhookconfigurations"},
+			ResourceNames: []string{fullname}, Verbs: []string{"list", "watch", "update"},
+		},
+	}
+	if diff := cmp.Diff(wantCluster, get[*rbacv1.ClusterRole](t, m, fullname).Rules); diff != "" {
+		t.Errorf("ClusterRole rules: its own webhook configurations' caBundle, by name (-want +got):\n%s", diff)
+	}
+	role := get[*rbacv1.Role](t, m, fullname+"-tls")
+	wantRole := []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{fullname + "-self-tls"}, Verbs: []string{"list", "watch", "update"}}}
+	if role.Namespace != namespace {
+		t.Errorf("Role %s in namespace %q, want the release's", role.Name, role.Namespace)
+	}
+	if diff := cmp.Diff(wantRole, role.Rules); diff != "" {
+		t.Errorf("Role rules: its own Secret, by name (-want +got):\n%s", diff)
+	}
+	binding := get[*rbacv1.RoleBinding](t, m, fullname+"-tls")
+	if diff := cmp.Diff(rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: fullname + "-tls"}, binding.RoleRef); diff != "" {
+		t.Errorf("RoleBinding roleRef (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]rbacv1.Subject{{Kind: "ServiceAccount", Name: fullname, Namespace: namespace}}, binding.Subjects); diff != "" {
+		t.Errorf("RoleBinding subjects (-want +got):\n%s", diff)
+	}
+	for _, mode := range []string{"cert-manager", "helm"} {
+		if has(render(t, values("tls.mode", mode)), "Role/"+fullname+"-tls") {
+			t.Errorf("tls.mode=%s renders the self-managed mode's Role", mode)
+		}
+	}
+}
+
+// merged is a copy of a with b's top-level keys merged in, maps recursively.
+func merged(a, b map[string]any) map[string]any {
+	out := map[string]any{}
+	for _, m := range []map[string]any{a, b} {
+		for k, v := range m {
+			sub, isMap := v.(map[string]any)
+			have, haveMap := out[k].(map[string]any)
+			if isMap && haveMap {
+				out[k] = merged(have, sub)
+				continue
+			}
+			out[k] = v
+		}
+	}
+	return out
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -34,10 +35,10 @@ func TestCertManagerMode(t *testing.T) {
 		wantIPs   []string
 		wantNoCRs bool
 	}{
-		{name: "the default mode issues a serving certificate for the Service", wantDNS: serviceDNSNames},
+		{name: "it issues a serving certificate for the Service", values: values("tls.mode", "cert-manager"), wantDNS: serviceDNSNames},
 		{
 			name: "an out-of-cluster webhook gets its IP address and extra DNS names in the certificate",
-			values: values("webhook.url", "https://127.0.0.1:9443/inject",
+			values: values("tls.mode", "cert-manager", "webhook.url", "https://127.0.0.1:9443/inject",
 				"tls.ipAddresses", []string{"127.0.0.1"}, "tls.dnsNames", []string{"localhost"}),
 			wantDNS: append(append([]string(nil), serviceDNSNames...), "localhost"),
 			wantIPs: []string{"127.0.0.1"},
@@ -238,4 +239,78 @@ func parseOneCert(t *testing.T, what string, data []byte) *x509.Certificate {
 		t.Fatalf("parse %s: %v", what, err)
 	}
 	return cert
+}
+
+func TestSelfModeIsTheDefaultAndRendersNothingThatChangesBetweenRenders(t *testing.T) {
+	first := renderRaw(t, nil)
+	if second := renderRaw(t, nil); string(first) != string(second) {
+		t.Fatalf("two renders of the defaults differ: a GitOps tool would see drift on every sync:\n%s", cmp.Diff(string(first), string(second)))
+	}
+	m, err := chart.Decode(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hasCertManager(m) {
+		t.Error("the default mode renders cert-manager resources")
+	}
+	secrets := chart.All[*corev1.Secret](m)
+	if len(secrets) != 1 || secrets[0].Name != fullname+"-self-tls" || secrets[0].Namespace != namespace {
+		t.Fatalf("Secrets %v, want only %s/%s-self-tls", secretNames(secrets), namespace, fullname)
+	}
+	if s := secrets[0]; len(s.Data) != 0 || len(s.StringData) != 0 || s.Type != corev1.SecretTypeOpaque {
+		t.Errorf("the Secret has type %q and %d keys; want an empty Opaque Secret the webhook fills", s.Type, len(s.Data)+len(s.StringData))
+	}
+	mwc := get[*admissionregistrationv1.MutatingWebhookConfiguration](t, m, fullname)
+	vwc := get[*admissionregistrationv1.ValidatingWebhookConfiguration](t, m, fullname)
+	for _, obj := range []metav1.Object{mwc, vwc} {
+		if _, ok := obj.GetAnnotations()["cert-manager.io/inject-ca-from"]; ok {
+			t.Errorf("%s asks cert-manager for its caBundle", obj.GetName())
+		}
+	}
+	for _, w := range mwc.Webhooks {
+		if len(w.ClientConfig.CABundle) != 0 {
+			t.Errorf("mutating webhook %s has a rendered caBundle; the webhook sets it", w.Name)
+		}
+	}
+	for _, w := range vwc.Webhooks {
+		if len(w.ClientConfig.CABundle) != 0 {
+			t.Errorf("validating webhook %s has a rendered caBundle; the webhook sets it", w.Name)
+		}
+	}
+	d := get[*appsv1.Deployment](t, m, fullname)
+	var mounted string
+	for _, v := range d.Spec.Template.Spec.Volumes {
+		if v.Name == "tls" && v.Secret != nil {
+			mounted = v.Secret.SecretName
+		}
+	}
+	if mounted != fullname+"-self-tls" {
+		t.Errorf("the webhook mounts Secret %q as its certificate, want the one it fills", mounted)
+	}
+}
+
+func TestSelfModeSyncsOnlyTheWebhookConfigurationsTheChartRenders(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		values map[string]any
+		want   string
+	}{
+		{name: "the pod injector and the workload validator", want: "--tls-self-webhooks=mutating/" + fullname + ",validating/" + fullname},
+		{name: "the pod injector alone", values: values("webhook.validateWorkloads", false), want: "--tls-self-webhooks=mutating/" + fullname},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := get[*appsv1.Deployment](t, render(t, tc.values), fullname).Spec.Template.Spec.Containers[0].Args
+			if !slices.Contains(args, tc.want) {
+				t.Errorf("args %q lack %q", args, tc.want)
+			}
+		})
+	}
+}
+
+func secretNames(secrets []*corev1.Secret) []string {
+	var out []string
+	for _, s := range secrets {
+		out = append(out, s.Namespace+"/"+s.Name)
+	}
+	return out
 }

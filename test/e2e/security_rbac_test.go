@@ -53,6 +53,11 @@ var (
 		{scope: "release", group: "coordination.k8s.io", resource: "leases", verbs: []string{"create"}, reason: "the first replica creates the auditor's election Lease (create cannot be limited to a name)"},
 		{scope: "release", group: "coordination.k8s.io", resource: "leases", name: localcluster.DefaultRelease + "-auditor", verbs: []string{"get", "update"}, reason: "the replicas read and renew that Lease, and no other"},
 	}
+	grantsTLSSelf = []grant{
+		{scope: "release", resource: "secrets", name: localcluster.DefaultRelease + "-self-tls", verbs: []string{"list", "watch", "update"}, reason: "the webhook keeps its CA and serving certificate in this Secret and renews them (its list and watch select the Secret by name)"},
+		{scope: "cluster", group: "admissionregistration.k8s.io", resource: "mutatingwebhookconfigurations", name: localcluster.DefaultRelease, verbs: []string{"list", "watch", "update"}, reason: "it keeps its own webhook configuration's caBundle equal to that CA"},
+		{scope: "cluster", group: "admissionregistration.k8s.io", resource: "validatingwebhookconfigurations", name: localcluster.DefaultRelease, verbs: []string{"list", "watch", "update"}, reason: "the same for the workload validator's configuration"},
+	}
 	grantsRolloutRestart = []grant{
 		{scope: "bound", resource: "pods/eviction", verbs: []string{"create"}, reason: "evict an uninjected pod of a Deployment, ReplicaSet, StatefulSet or DaemonSet (PodDisruptionBudgets apply) so that it is re-created with the sidecar; the ClusterRole `<fullname>-restart` is granted only where a namespace's own RoleBinding binds it"},
 	}
@@ -76,6 +81,9 @@ var rbacCombinations = []struct {
 	{name: "without the auditor the webhook only reads namespaces",
 		set:    map[string]string{"auditor.enabled": "false", "replicaCount": "2"},
 		grants: [][]grant{grantsWebhook}},
+	{name: "tls.mode=self adds its Secret and its webhook configurations, by name",
+		set:    map[string]string{"tls.mode": "self"},
+		grants: [][]grant{grantsWebhook, grantsTLSSelf}},
 	{name: "rbac.create=false grants nothing",
 		set:    map[string]string{"auditor.enabled": "true", "rbac.create": "false"},
 		grants: nil},
@@ -233,7 +241,8 @@ func rbacTable() string {
 		grants []grant
 	}{
 		{"always (rbac.create)", grantsWebhook}, {"auditor.enabled (default)", grantsAuditor},
-		{"auditor.enabled and replicaCount > 1 (default)", grantsLeaderElection}, {"auditor.rolloutRestart, in namespaces you bind it", grantsRolloutRestart},
+		{"auditor.enabled and replicaCount > 1 (default)", grantsLeaderElection}, {"tls.mode=self (default)", grantsTLSSelf},
+		{"auditor.rolloutRestart, in namespaces you bind it", grantsRolloutRestart},
 	} {
 		for _, g := range part.grants {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", part.when, g.scope, cmpOr(g.group, "core"), g.resource, cmpOr(g.name, "any"), strings.Join(g.verbs, ", "), g.reason)

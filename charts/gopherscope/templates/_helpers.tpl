@@ -80,6 +80,9 @@ The names of the Secrets and certificates.
 {{- define "gopherscope.tlsSecretName" -}}
 {{- if eq .Values.tls.mode "secret" }}
 {{- .Values.tls.secret.name }}
+{{- else if eq .Values.tls.mode "self" }}
+{{- /* Not <fullname>-tls: that one is kubernetes.io/tls, and a Secret's type cannot change. */}}
+{{- printf "%s-self-tls" (include "gopherscope.fullname" .) }}
 {{- else }}
 {{- printf "%s-tls" (include "gopherscope.fullname" .) }}
 {{- end }}
@@ -140,6 +143,19 @@ replica).
 */}}
 {{- define "gopherscope.leaseName" -}}
 {{- printf "%s-auditor" (include "gopherscope.fullname" .) }}
+{{- end }}
+
+{{/*
+The webhook configurations whose caBundle the webhook keeps with tls.mode=self, as the
+--tls-self-webhooks list (kind/name, comma-separated).
+*/}}
+{{- define "gopherscope.selfTLSWebhooks" -}}
+{{- $name := include "gopherscope.fullname" . }}
+{{- $refs := list (printf "mutating/%s" $name) }}
+{{- if .Values.webhook.validateWorkloads }}
+{{- $refs = append $refs (printf "validating/%s" $name) }}
+{{- end }}
+{{- join "," $refs }}
 {{- end }}
 
 {{/*
