@@ -15,7 +15,7 @@ import (
 // gopherscope_* only: the sidecar never exposes its own go_* series, which
 // would collide with the app's.
 type healthDescs struct {
-	targetUp, sourceUp, scrapeDuration, restarts, lastSample *prometheus.Desc
+	targetUp, sourceUp, scrapeDuration, restarts, lastSample, droppedSeries *prometheus.Desc
 }
 
 func newHealthDescs() healthDescs {
@@ -30,6 +30,8 @@ func newHealthDescs() healthDescs {
 			"Restarts of the app detected by the sidecar (a counter or the process identity changed).", nil, nil),
 		lastSample: prometheus.NewDesc("gopherscope_last_sample_timestamp_seconds",
 			"When the sidecar last sampled the app, in seconds since 1970.", nil, nil),
+		droppedSeries: prometheus.NewDesc("gopherscope_dropped_series_total",
+			"Series of the app's own go_* and process_* families left out by the sidecar's limits, by the limit that left them out.", []string{"reason"}, nil),
 	}
 }
 
@@ -74,6 +76,23 @@ func boolValue(b bool) float64 {
 		return 1
 	}
 	return 0
+}
+
+// Values of the reason label of gopherscope_dropped_series_total.
+const (
+	reasonFamilyLimit = "family_limit"
+	reasonSeriesLimit = "series_limit"
+	reasonSampleLimit = "sample_limit"
+)
+
+// droppedMetrics returns gopherscope_dropped_series_total for the series
+// dropped since the sidecar started.
+func (d healthDescs) droppedMetrics(dropped source.Dropped) []prometheus.Metric {
+	return []prometheus.Metric{
+		prometheus.MustNewConstMetric(d.droppedSeries, prometheus.CounterValue, float64(dropped.FamilyLimit), reasonFamilyLimit),
+		prometheus.MustNewConstMetric(d.droppedSeries, prometheus.CounterValue, float64(dropped.SeriesLimit), reasonSeriesLimit),
+		prometheus.MustNewConstMetric(d.droppedSeries, prometheus.CounterValue, float64(dropped.SampleLimit), reasonSampleLimit),
+	}
 }
 
 // metrics returns the health series for one sample.

@@ -65,14 +65,23 @@ func freePort(t *testing.T) int {
 // process is a binary running for the length of a test.
 type process struct {
 	cmd  *exec.Cmd
-	log  *bytes.Buffer
+	log  *lockedBuffer
 	done chan struct{}
 }
 
 func start(t *testing.T, name string, args ...string) *process {
 	t.Helper()
-	p := &process{cmd: exec.Command(filepath.Join(binDir(t), name), args...), log: &bytes.Buffer{}, done: make(chan struct{})}
+	return startWithEnv(t, nil, name, args...)
+}
+
+// startWithEnv is start with variables added to the test's environment.
+func startWithEnv(t *testing.T, env []string, name string, args ...string) *process {
+	t.Helper()
+	p := &process{cmd: exec.Command(filepath.Join(binDir(t), name), args...), log: &lockedBuffer{}, done: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
+	if env != nil {
+		p.cmd.Env = append(os.Environ(), env...)
+	}
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -84,6 +93,24 @@ func start(t *testing.T, name string, args ...string) *process {
 		}
 	})
 	return p
+}
+
+// lockedBuffer is a process's output, which tests may read while it runs.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // stop sends SIGTERM and waits for the exit.

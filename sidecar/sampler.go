@@ -28,6 +28,10 @@ type Sampler struct {
 
 	// Owned by the goroutine that samples.
 	sources []*observedSource
+	// readsPrometheus says whether the app's own exposition is read, and
+	// dropped counts what the limits left out of it since the start.
+	readsPrometheus bool
+	dropped         source.Dropped
 
 	latest atomic.Pointer[Snapshot]
 	ready  atomic.Bool
@@ -62,6 +66,7 @@ func NewSampler(opts Options, ring *history.Ring, log logr.Logger) *Sampler {
 	}
 	if opts.MetricsPath != "" {
 		s.sources = append(s.sources, &observedSource{Source: source.NewPrometheus(cfg, opts.MetricsPath)})
+		s.readsPrometheus = true
 	}
 	reason := "no sample yet"
 	s.reason.Store(&reason)
@@ -119,6 +124,10 @@ func (s *Sampler) SampleOnce(ctx context.Context) *Snapshot {
 		s.log.Info("target restarted", "restarts", s.norm.Restarts())
 	}
 	health := s.health.metrics(up, s.sources, s.norm.Restarts(), float64(start.UnixNano())/1e9)
+	if s.readsPrometheus {
+		s.dropped = s.dropped.Add(in.PrometheusDropped)
+		health = append(health, s.health.droppedMetrics(s.dropped)...)
+	}
 	snap := &Snapshot{Time: start, TargetUp: up, families: out.Families, health: health}
 	s.latest.Store(snap)
 	if up {

@@ -50,7 +50,7 @@ func pick(all map[string]float64, keys ...string) map[string]float64 {
 
 func promFamilies(t *testing.T, text string) []*dto.MetricFamily {
 	t.Helper()
-	fams, err := source.ParsePrometheus(strings.NewReader(text), expfmt.NewFormat(expfmt.TypeTextPlain))
+	fams, _, err := source.ParsePrometheus(strings.NewReader(text), expfmt.NewFormat(expfmt.TypeTextPlain))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -234,17 +234,17 @@ func TestSourcesBackOffAfterFailures(t *testing.T) {
 		Host: "127.0.0.1", Ports: []int{serverPort(t, srv)}, Client: NewClient(time.Second, 0, ""),
 		BackoffBase: 10 * time.Second, BackoffMax: time.Minute, Now: func() time.Time { return now },
 	}, "/metrics")
-	if _, err := src.Fetch(t.Context()); err == nil {
+	if _, _, err := src.Fetch(t.Context()); err == nil {
 		t.Fatal("a 503 succeeded")
 	}
-	if _, err := src.Fetch(t.Context()); !errors.Is(err, ErrBackingOff) {
+	if _, _, err := src.Fetch(t.Context()); !errors.Is(err, ErrBackingOff) {
 		t.Fatalf("error = %v right after a failure, want ErrBackingOff", err)
 	}
 	if hits.Load() != 1 {
 		t.Fatalf("%d requests, want 1: backing off must not ask the app", hits.Load())
 	}
 	now = now.Add(10 * time.Second)
-	if _, err := src.Fetch(t.Context()); err == nil || errors.Is(err, ErrBackingOff) {
+	if _, _, err := src.Fetch(t.Context()); err == nil || errors.Is(err, ErrBackingOff) {
 		t.Fatalf("error = %v after the backoff, want a new attempt", err)
 	}
 	if hits.Load() != 2 {

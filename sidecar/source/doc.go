@@ -8,4 +8,8 @@
 // flight, a timeout per request, a cap on the response body, backoff with
 // jitter after failures, and never goroutine?debug=2. The parsers read
 // hostile input without panicking or growing memory beyond the body cap.
+// Of the app's own exposition, at most [MaxSeriesPerFamily] series per
+// family, [MaxSeries] series and [MaxSamples] sample lines are kept,
+// decided line by line before expfmt parses one family at a time; what the
+// limits leave out is counted in [Dropped].
 package source

@@ -64,7 +64,7 @@ func FuzzParsePrometheus(f *testing.F) {
 		if openMetrics {
 			format = expfmt.NewFormat(expfmt.TypeOpenMetrics)
 		}
-		fams, err := ParsePrometheus(strings.NewReader(body), format)
+		fams, _, err := ParsePrometheus(strings.NewReader(body), format)
 		if err != nil {
 			return
 		}

@@ -165,7 +165,7 @@ func TestParseGoroutineHeader(t *testing.T) {
 
 func familyNames(t *testing.T, body string, format expfmt.Format) []string {
 	t.Helper()
-	fams, err := ParsePrometheus(strings.NewReader(body), format)
+	fams, _, err := ParsePrometheus(strings.NewReader(body), format)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +223,7 @@ func TestParsePrometheus(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fams, err := ParsePrometheus(strings.NewReader(tt.body), text)
+			fams, _, err := ParsePrometheus(strings.NewReader(tt.body), text)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("error = %v, want error: %v", err, tt.wantErr)
 			}
@@ -247,7 +247,7 @@ func TestParsePrometheusReadsOpenMetrics(t *testing.T) {
 	body := "# HELP app_x An app series.\n# TYPE app_x counter\napp_x_total 4.0\n" +
 		"# HELP go_threads Number of OS threads created.\n# TYPE go_threads gauge\ngo_threads 5.0\n" +
 		"# TYPE process_cpu_seconds counter\n# UNIT process_cpu_seconds seconds\nprocess_cpu_seconds_total 1.5\n# EOF\n"
-	fams, err := ParsePrometheus(strings.NewReader(body), expfmt.NewFormat(expfmt.TypeOpenMetrics))
+	fams, _, err := ParsePrometheus(strings.NewReader(body), expfmt.NewFormat(expfmt.TypeOpenMetrics))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +262,7 @@ func TestParsePrometheusReadsOpenMetrics(t *testing.T) {
 }
 
 func TestParsePrometheusOpenMetricsWithoutEOFIsAnError(t *testing.T) {
-	_, err := ParsePrometheus(strings.NewReader("# TYPE go_threads gauge\ngo_threads 5\n"), expfmt.NewFormat(expfmt.TypeOpenMetrics))
+	_, _, err := ParsePrometheus(strings.NewReader("# TYPE go_threads gauge\ngo_threads 5\n"), expfmt.NewFormat(expfmt.TypeOpenMetrics))
 	if err == nil {
 		t.Fatal("an OpenMetrics body without # EOF was accepted")
 	}

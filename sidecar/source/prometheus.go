@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -31,87 +32,62 @@ func PassesThrough(name string) bool {
 
 // ParsePrometheus decodes a Prometheus exposition in the given format (as
 // returned by expfmt.ResponseFormat; unknown means the text format) and
-// returns its go_* and process_* families sorted by name. For the text
-// formats, lines of other families are dropped before parsing, so a large
-// exposition costs no more memory than its go_* and process_* lines.
-func ParsePrometheus(r io.Reader, format expfmt.Format) ([]*dto.MetricFamily, error) {
-	if typ := format.FormatType(); typ != expfmt.TypeProtoDelim {
-		if typ != expfmt.TypeOpenMetrics && typ != expfmt.TypeTextPlain {
-			format = expfmt.NewFormat(expfmt.TypeTextPlain)
-		}
-		kept, err := filterLines(r)
-		if err != nil {
-			return nil, fmt.Errorf("read exposition: %w", err)
-		}
-		r = kept
+// returns its go_* and process_* families sorted by name, within the limits
+// (MaxSeriesPerFamily, MaxSeries, MaxSamples), and what the limits left out.
+// The text formats are read line by line and parsed one family at a time,
+// so a large exposition costs no more memory than the lines kept of it.
+func ParsePrometheus(r io.Reader, format expfmt.Format) ([]*dto.MetricFamily, Dropped, error) {
+	switch format.FormatType() {
+	case expfmt.TypeProtoDelim:
+		return parseProtoDelimited(r)
+	case expfmt.TypeOpenMetrics, expfmt.TypeTextPlain:
+	default:
+		format = expfmt.NewFormat(expfmt.TypeTextPlain)
 	}
-	dec := expfmt.NewDecoder(r, format)
+	s := newTextStream(format)
+	fams, err := s.read(r)
+	if err != nil {
+		return nil, Dropped{}, err
+	}
+	return fams, s.budget.dropped, nil
+}
+
+// maxProtoFamilyBytes caps one family's message in a delimited protobuf
+// exposition, which is decoded whole before the limits apply to it.
+const maxProtoFamilyBytes = 1 << 20
+
+// parseProtoDelimited reads a delimited protobuf exposition one family at a
+// time: each message's length is checked before expfmt decodes it.
+func parseProtoDelimited(r io.Reader) ([]*dto.MetricFamily, Dropped, error) {
+	br := bufio.NewReader(r)
+	b := newBudget()
 	var out []*dto.MetricFamily
 	for {
-		mf := &dto.MetricFamily{}
-		err := dec.Decode(mf)
+		size, err := binary.ReadUvarint(br)
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("parse exposition: %w", err)
+			return nil, Dropped{}, fmt.Errorf("parse exposition: %w", err)
 		}
-		if PassesThrough(mf.GetName()) && len(mf.GetMetric()) > 0 {
-			out = append(out, mf)
+		if size > maxProtoFamilyBytes {
+			return nil, Dropped{}, fmt.Errorf("parse exposition: a family of %d bytes, more than the %d allowed", size, maxProtoFamilyBytes)
+		}
+		message := io.MultiReader(bytes.NewReader(binary.AppendUvarint(nil, size)), io.LimitReader(br, int64(size)))
+		f := &dto.MetricFamily{}
+		if err := expfmt.NewDecoder(message, expfmt.NewFormat(expfmt.TypeProtoDelim)).Decode(f); err != nil {
+			return nil, Dropped{}, fmt.Errorf("parse exposition: %w", err)
+		}
+		if !PassesThrough(f.GetName()) {
+			continue
+		}
+		b.admitFamily(f)
+		if len(f.GetMetric()) > 0 {
+			out = append(out, f)
 		}
 	}
 	slices.SortFunc(out, func(a, b *dto.MetricFamily) int { return strings.Compare(a.GetName(), b.GetName()) })
-	return out, nil
-}
-
-// filterLines copies the lines of r that belong to a passed-through family
-// (samples, HELP, TYPE and UNIT lines) and OpenMetrics' "# EOF".
-func filterLines(r io.Reader) (*bytes.Buffer, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	var out bytes.Buffer
-	keep, atLineStart := false, true
-	for {
-		chunk, err := br.ReadSlice('\n')
-		if len(chunk) > 0 {
-			if atLineStart {
-				keep = keepLine(chunk)
-			}
-			if keep {
-				out.Write(chunk)
-			}
-			atLineStart = chunk[len(chunk)-1] == '\n'
-		}
-		switch {
-		case err == nil, errors.Is(err, bufio.ErrBufferFull):
-		case errors.Is(err, io.EOF):
-			if keep && !atLineStart {
-				out.WriteByte('\n')
-			}
-			return &out, nil
-		default:
-			return nil, err
-		}
-	}
-}
-
-// keepLine decides on a line from its start.
-func keepLine(line []byte) bool {
-	line = bytes.TrimLeft(line, " \t")
-	if rest, ok := bytes.CutPrefix(line, []byte("#")); ok {
-		fields := bytes.Fields(rest)
-		if len(fields) == 1 && string(fields[0]) == "EOF" {
-			return true
-		}
-		if len(fields) < 2 {
-			return false
-		}
-		switch string(fields[0]) {
-		case "HELP", "TYPE", "UNIT":
-			return PassesThrough(string(fields[1]))
-		}
-		return false
-	}
-	return bytes.HasPrefix(line, []byte("go_")) || bytes.HasPrefix(line, []byte("process_"))
+	return out, b.dropped, nil
 }
 
 // Prometheus is the source reading the app's own Prometheus endpoint.
@@ -126,28 +102,33 @@ func NewPrometheus(cfg Config, path string) *Prometheus {
 func (*Prometheus) Name() string { return "prometheus" }
 
 // FetchInto reads the app's go_* and process_* families once into
-// r.Prometheus.
+// r.Prometheus, and what the limits left out of them into
+// r.PrometheusDropped.
 func (s *Prometheus) FetchInto(ctx context.Context, r *Readings) error {
-	fams, err := s.Fetch(ctx)
+	fams, dropped, err := s.Fetch(ctx)
 	if err == nil && fams == nil {
 		fams = []*dto.MetricFamily{} // the app answered: it is up
 	}
-	r.Prometheus = fams
+	r.Prometheus, r.PrometheusDropped = fams, dropped
 	return err
 }
 
-// Fetch reads the app's go_* and process_* families once.
-func (s *Prometheus) Fetch(ctx context.Context) ([]*dto.MetricFamily, error) {
-	var out []*dto.MetricFamily
+// Fetch reads the app's go_* and process_* families once, within the
+// limits, and says what the limits left out.
+func (s *Prometheus) Fetch(ctx context.Context) ([]*dto.MetricFamily, Dropped, error) {
+	var (
+		out     []*dto.MetricFamily
+		dropped Dropped
+	)
 	err := s.poll(ctx, func(ctx context.Context, url string) error {
 		return s.client.Get(ctx, url, acceptPrometheus, func(body io.Reader, header http.Header) error {
-			fams, err := ParsePrometheus(body, expfmt.ResponseFormat(header))
-			out = fams
+			var err error
+			out, dropped, err = ParsePrometheus(body, expfmt.ResponseFormat(header))
 			return err
 		})
 	})
 	if err != nil {
-		return nil, err
+		return nil, Dropped{}, err
 	}
-	return out, nil
+	return out, dropped, nil
 }

@@ -32,6 +32,8 @@ type Readings struct {
 	// Prometheus is the app's own go_* and process_* families; empty but
 	// not nil when the app answered without any.
 	Prometheus []*dto.MetricFamily
+	// PrometheusDropped is what the limits left out of Prometheus.
+	PrometheusDropped Dropped
 }
 
 // Empty reports whether no source gave anything.
