@@ -1,129 +1,206 @@
 package main
 
 import (
+	"archive/tar"
 	"encoding/json"
-	"io/fs"
+	"errors"
+	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
-	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 )
 
-// TestDockerfileMatchesImages checks that the Dockerfile (which cannot be
-// built here: there is no Docker daemon) describes the images this program
-// builds: the same files, user, entrypoints, labels and build flags.
+// TestDockerfileMatchesImages checks that the images `make images` writes are what the
+// Dockerfile (which no Docker daemon here can build) says: for each of its image stages,
+// every platform's image has its user, working directory, entrypoint and labels, and
+// exactly the files its COPY instructions put there, with their modes and contents.
 func TestDockerfileMatchesImages(t *testing.T) {
+	dist, _ := release(t)
 	root := repoRoot(t)
 	stages := parseDockerfile(t, filepath.Join(root, "Dockerfile"))
-
-	t.Run("the base stage is scratch with the nonroot user and rootfs", func(t *testing.T) {
-		base := stages["base"]
-		if base.from != "scratch" {
-			t.Errorf("base stage is FROM %q, want scratch", base.from)
+	base := stages["base"]
+	if base.from != "scratch" {
+		t.Errorf("the base stage is FROM %q, want scratch", base.from)
+	}
+	vars := strings.NewReplacer("${VERSION}", testVersion, "${REVISION}", testRevision,
+		"${CREATED}", testCreated.Format("2006-01-02T15:04:05Z"))
+	ctx, err := os.OpenRoot(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = ctx.Close() }()
+	for _, image := range testImages {
+		stage := stages[image]
+		if stage.from != "base" {
+			t.Errorf("stage %s is FROM %q, want base", image, stage.from)
 		}
-		if got := base.args("USER"); !cmp.Equal(got, []string{nonrootUser}) {
-			t.Errorf("base USER = %q, want [%s]", got, nonrootUser)
+		want := v1.Config{User: base.last("USER"), WorkingDir: base.last("WORKDIR"), Labels: map[string]string{}}
+		if err := json.Unmarshal([]byte(stage.last("ENTRYPOINT")), &want.Entrypoint); err != nil {
+			t.Errorf("stage %s: ENTRYPOINT %s is not in exec form: %v", image, stage.last("ENTRYPOINT"), err)
 		}
-		if got := base.args("WORKDIR"); !cmp.Equal(got, []string{"/"}) {
-			t.Errorf("base WORKDIR = %q, want [/]", got)
-		}
-		var want []string
-		err := fs.WalkDir(rootfs, "rootfs", func(path string, d fs.DirEntry, err error) error {
-			if err == nil && !d.IsDir() {
-				want = append(want, "hack/images/"+path)
+		for _, label := range stage.all("LABEL") {
+			for _, kv := range labelPair.FindAllStringSubmatch(label, -1) {
+				want.Labels[kv[1]] = vars.Replace(kv[2])
 			}
-			return err
-		})
+		}
+		idx, _ := openOCIArchive(t, filepath.Join(dist, "images", image+"-"+testVersion+".tar"))
+		im, err := idx.IndexManifest()
 		if err != nil {
 			t.Fatal(err)
 		}
-		copies := base.args("COPY")
-		if len(copies) != 1 {
-			t.Fatalf("base has COPY %q, want one COPY of rootfs", copies)
+		for _, m := range im.Manifests {
+			t.Run(image+" "+m.Platform.String(), func(t *testing.T) {
+				build, err := os.OpenRoot(filepath.Join(dist, "bin", m.Platform.OS+"_"+m.Platform.Architecture))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer func() { _ = build.Close() }()
+				wantFiles := map[string]imageFile{}
+				for _, c := range append(base.all("COPY"), stage.all("COPY")...) {
+					copyFiles(t, c, map[string]*os.Root{"": ctx, "build": build}, wantFiles)
+				}
+				img, err := idx.Image(m.Digest)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cf, err := img.ConfigFile()
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := v1.Config{User: cf.Config.User, WorkingDir: cf.Config.WorkingDir, Entrypoint: cf.Config.Entrypoint, Labels: cf.Config.Labels}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("config (-Dockerfile +image):\n%s", diff)
+				}
+				if diff := cmp.Diff(wantFiles, imageFiles(t, img), cmp.AllowUnexported(imageFile{})); diff != "" {
+					t.Errorf("files (-Dockerfile +image):\n%s", diff)
+				}
+			})
 		}
-		// The files keep the mode rootfsLayer gives them; /etc is made 0755 by both.
-		fields := strings.Fields(copies[0])
-		if len(fields) < 3 || fields[0] != "--chmod=0644" || fields[len(fields)-1] != "/etc/" {
-			t.Fatalf("base COPY %s: want COPY --chmod=0644 <rootfs files> /etc/", copies[0])
-		}
-		got := slices.Sorted(slices.Values(fields[1 : len(fields)-1]))
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("rootfs files the base stage copies (-hack/images +Dockerfile):\n%s", diff)
-		}
-	})
-
-	for _, c := range imageCases {
-		t.Run("the "+c.name+" stage matches the "+c.name+" image", func(t *testing.T) {
-			stage, ok := stages[c.name]
-			if !ok {
-				t.Fatalf("no stage %q", c.name)
-			}
-			if stage.from != "base" {
-				t.Errorf("stage %s is FROM %q, want base", c.name, stage.from)
-			}
-			var entrypoint []string
-			if eps := stage.args("ENTRYPOINT"); len(eps) != 1 || json.Unmarshal([]byte(eps[0]), &entrypoint) != nil {
-				t.Fatalf("stage %s ENTRYPOINT = %q, want one exec-form ENTRYPOINT", c.name, eps)
-			}
-			if want := []string{"/" + c.name}; !cmp.Equal(want, entrypoint) {
-				t.Errorf("ENTRYPOINT = %q, want %q", entrypoint, want)
-			}
-			if got, want := stage.args("COPY"), []string{"--from=build /out/" + c.name + " /" + c.name}; !cmp.Equal(want, got) {
-				t.Errorf("COPY = %q, want %q", got, want)
-			}
-			spec, err := knownImage(c.name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			meta := metadata{Version: "${VERSION}", Revision: "${REVISION}", SourceURL: defaultOptions("").SourceURL}
-			want := meta.annotations(spec)
-			want["org.opencontainers.image.created"] = "${CREATED}"
-			got := map[string]string{}
-			for _, l := range stage.args("LABEL") {
-				parseLabels(t, l, got)
-			}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("LABELs (-program +Dockerfile):\n%s", diff)
-			}
-		})
 	}
 
-	t.Run("the build stage uses the release build flags", func(t *testing.T) {
-		runs := stages["build"].args("RUN")
-		build := runs[len(runs)-1]
-		for _, want := range []string{"CGO_ENABLED=0", "-trimpath", "-buildvcs=false", "./cmd/webhook", "./cmd/sidecar"} {
+	t.Run("the build stage uses release.sh's build flags", func(t *testing.T) {
+		build := stages["build"].last("RUN")
+		for _, want := range []string{"CGO_ENABLED=0", "-trimpath", "-buildvcs=false"} {
 			if !strings.Contains(build, want) {
 				t.Errorf("the build RUN lacks %q: %s", want, build)
 			}
 		}
-		release, err := os.ReadFile(filepath.Join(root, "hack", "release.sh"))
+		script, err := os.ReadFile(filepath.Join(root, "hack", "release.sh"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		ldflags := regexp.MustCompile(`-ldflags "([^"]*)"`)
-		inDockerfile, inRelease := ldflags.FindStringSubmatch(build), ldflags.FindSubmatch(release)
+		inDockerfile, inRelease := ldflags.FindStringSubmatch(build), ldflags.FindSubmatch(script)
 		if inDockerfile == nil || inRelease == nil {
-			t.Fatalf("no -ldflags in the Dockerfile (%v) or in release.sh (%v)", inDockerfile != nil, inRelease != nil)
+			t.Fatalf("-ldflags found in the Dockerfile: %v, in release.sh: %v", inDockerfile != nil, inRelease != nil)
 		}
-		want := strings.ReplaceAll(string(inRelease[1]), "$VERSION", "${VERSION}")
-		if inDockerfile[1] != want {
+		if want := strings.ReplaceAll(string(inRelease[1]), "$VERSION", "${VERSION}"); inDockerfile[1] != want {
 			t.Errorf("Dockerfile -ldflags %q, release.sh %q", inDockerfile[1], want)
 		}
 	})
 }
 
-// stage is one FROM … AS name stage of a Dockerfile.
+// labelPair is one key="value" of a LABEL instruction.
+var labelPair = regexp.MustCompile(`([\w.-]+)="([^"]*)"`)
+
+// imageFile is a file or directory of an image as a container runtime unpacks it.
+type imageFile struct {
+	mode, uid, gid int64
+	modTime        string
+	data           string
+}
+
+// copyFiles adds the files a `COPY [--chmod=M] [--from=stage] src... dst` instruction puts in
+// the image to files: sources are read from roots by stage ("" is the build context), a
+// directory destination receives each source by its base name, and missing parent
+// directories are created 0755 (named without a slash, as mutate.Extract lists them). Every
+// timestamp is SOURCE_DATE_EPOCH (the Dockerfile's build uses rewrite-timestamp).
+func copyFiles(t *testing.T, instruction string, roots map[string]*os.Root, files map[string]imageFile) {
+	t.Helper()
+	args := strings.Fields(instruction)
+	chmod, from := int64(-1), ""
+	for ; len(args) > 0 && strings.HasPrefix(args[0], "--"); args = args[1:] {
+		key, value, _ := strings.Cut(args[0], "=")
+		switch key {
+		case "--chmod":
+			m, err := strconv.ParseInt(value, 8, 64)
+			if err != nil {
+				t.Fatalf("COPY %s: %v", instruction, err)
+			}
+			chmod = m
+		case "--from":
+			from = value
+		}
+	}
+	created := testCreated.Format("2006-01-02T15:04:05Z")
+	dst := args[len(args)-1]
+	for _, src := range args[:len(args)-1] {
+		if from == "build" {
+			src = path.Base(src) // the build stage's /out/<name> is release.sh's bin/<os>_<arch>/<name>
+		}
+		data, err := roots[from].ReadFile(src)
+		if err != nil {
+			t.Fatalf("COPY %s: %v", instruction, err)
+		}
+		info, err := roots[from].Stat(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mode := int64(info.Mode().Perm())
+		if chmod >= 0 {
+			mode = chmod
+		}
+		target := strings.TrimPrefix(dst, "/")
+		if strings.HasSuffix(dst, "/") {
+			target += path.Base(src)
+		}
+		files[target] = imageFile{mode: mode, modTime: created, data: string(data)}
+		for dir := path.Dir(target); dir != "."; dir = path.Dir(dir) {
+			files[dir] = imageFile{mode: 0o755, modTime: created}
+		}
+	}
+}
+
+// imageFiles lists the files of img's flattened filesystem by path.
+func imageFiles(t *testing.T, img v1.Image) map[string]imageFile {
+	t.Helper()
+	rc := mutate.Extract(img)
+	defer func() { _ = rc.Close() }()
+	files := map[string]imageFile{}
+	tr := tar.NewReader(rc)
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return files
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[hdr.Name] = imageFile{mode: hdr.Mode, uid: int64(hdr.Uid), gid: int64(hdr.Gid),
+			modTime: hdr.ModTime.UTC().Format("2006-01-02T15:04:05Z"), data: string(data)}
+	}
+}
+
+// stage is one `FROM <image> AS <name>` stage of a Dockerfile: its base and instructions.
 type stage struct {
 	from         string
 	instructions [][2]string // keyword, arguments
 }
 
-// args returns the arguments of every instruction of the keyword.
-func (s stage) args(keyword string) []string {
+// all returns the arguments of every instruction of the keyword.
+func (s stage) all(keyword string) []string {
 	var out []string
 	for _, in := range s.instructions {
 		if in[0] == keyword {
@@ -133,68 +210,45 @@ func (s stage) args(keyword string) []string {
 	return out
 }
 
-// parseDockerfile reads the stages of the Dockerfile at path by name.
+// last returns the arguments of the last instruction of the keyword, the one that counts.
+func (s stage) last(keyword string) string {
+	all := s.all(keyword)
+	if len(all) == 0 {
+		return ""
+	}
+	return all[len(all)-1]
+}
+
+// parseDockerfile reads the stages of the Dockerfile at path by name, joining continued
+// lines and skipping comments.
 func parseDockerfile(t *testing.T, path string) map[string]stage {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	text := regexp.MustCompile(`\\[ \t]*\n`).ReplaceAllString(string(data), " ")
 	stages := map[string]stage{}
 	current := ""
-	var line strings.Builder
-	for raw := range strings.SplitSeq(string(data), "\n") {
-		trimmed := strings.TrimSpace(raw)
-		if trimmed == "" || strings.HasPrefix(trimmed, "#") {
+	for line := range strings.Lines(text) {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		if cont, ok := strings.CutSuffix(trimmed, `\`); ok {
-			line.WriteString(cont + " ")
-			continue
-		}
-		line.WriteString(trimmed)
-		keyword, args, _ := strings.Cut(line.String(), " ")
-		line.Reset()
+		keyword, args, _ := strings.Cut(line, " ")
 		keyword, args = strings.ToUpper(keyword), strings.Join(strings.Fields(args), " ")
 		if keyword == "FROM" {
 			fields := strings.Fields(args)
-			fields = slices.DeleteFunc(fields, func(f string) bool { return strings.HasPrefix(f, "--") })
-			if len(fields) != 3 || !strings.EqualFold(fields[1], "AS") {
-				t.Fatalf("FROM %s: want FROM <image> AS <name>", args)
+			if len(fields) < 3 || !strings.EqualFold(fields[len(fields)-2], "AS") {
+				t.Fatalf("FROM %s: want FROM [--platform=…] <image> AS <name>", args)
 			}
-			current = fields[2]
-			stages[current] = stage{from: fields[0]}
-			continue
-		}
-		if current != "" {
+			current = fields[len(fields)-1]
+			stages[current] = stage{from: fields[len(fields)-3]}
+		} else if current != "" {
 			s := stages[current]
 			s.instructions = append(s.instructions, [2]string{keyword, args})
 			stages[current] = s
 		}
 	}
 	return stages
-}
-
-// parseLabels adds the key="value" pairs of one LABEL instruction to into.
-func parseLabels(t *testing.T, args string, into map[string]string) {
-	t.Helper()
-	pair := regexp.MustCompile(`^([A-Za-z0-9._-]+)=("((?:[^"\\]|\\.)*)"|(\S+))\s*`)
-	for rest := args; rest != ""; {
-		m := pair.FindStringSubmatch(rest)
-		if m == nil {
-			t.Fatalf("LABEL %s: cannot parse %q", args, rest)
-		}
-		value := m[4]
-		if strings.HasPrefix(m[2], `"`) {
-			value = strings.ReplaceAll(m[3], `\"`, `"`)
-		}
-		if _, dup := into[m[1]]; dup {
-			t.Errorf("label %s is set twice", m[1])
-		}
-		into[m[1]] = value
-		rest = rest[len(m[0]):]
-	}
-	if len(into) == 0 {
-		t.Errorf("LABEL %s sets nothing", args)
-	}
 }

@@ -1,18 +1,19 @@
 package main
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"debug/elf"
 	"encoding/hex"
+	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -22,325 +23,280 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
-// imageCase is what one built image must be.
-type imageCase struct {
-	name        string
-	description string
-	// maxUncompressed bounds the layers' total uncompressed size in bytes.
-	maxUncompressed int64
+const (
+	testVersion  = "v9.8.7-images.test"
+	testRevision = "0123456789abcdef0123456789abcdef01234567"
+	testEpoch    = "1700000000" // 2023-11-14T22:13:20Z
+)
+
+var (
+	testCreated   = time.Unix(1700000000, 0).UTC()
+	testImages    = []string{"webhook", "sidecar"}
+	testPlatforms = []string{"linux/amd64", "linux/arm64"}
+	// elfMachines are the ELF machines of testPlatforms' binaries.
+	elfMachines = map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64}
+	// maxUncompressed bounds each image's files, in bytes.
+	maxUncompressed = map[string]int{"webhook": 60_000_000, "sidecar": 20_000_000}
+)
+
+// released is one `hack/release.sh images` run into a temporary dist directory, shared by
+// the tests (the first linux/arm64 build of the webhook takes minutes).
+var released struct {
+	once          sync.Once
+	dist, summary string
+	err           error
 }
 
-var imageCases = []imageCase{
-	{
-		name:        "webhook",
-		description: "gopherscope admission webhook: injects the Go runtime metrics sidecar into opted-in pods",
-		// Measured 32.6 MB (linux/amd64) with controller-runtime and client-go linked in.
-		maxUncompressed: 60_000_000,
-	},
-	{
-		name:        "sidecar",
-		description: "gopherscope sidecar: reads a Go app's expvar and pprof endpoints and serves its Go runtime metrics",
-		// The issue's budget.
-		maxUncompressed: 20_000_000,
-	},
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if released.dist != "" {
+		_ = os.RemoveAll(released.dist)
+	}
+	os.Exit(code)
 }
 
-// TestImages builds both images twice from freshly built release binaries
-// and opens the archives as a registry client would.
+// release returns the dist directory `make images`' script filled, and what it printed.
+func release(t *testing.T) (dist, summary string) {
+	t.Helper()
+	released.once.Do(func() {
+		if released.dist, released.err = os.MkdirTemp("", "gopherscope-images-test-"); released.err != nil {
+			return
+		}
+		cmd := exec.Command(filepath.Join(repoRoot(t), "hack", "release.sh"), "images")
+		cmd.Env = append(os.Environ(), "VERSION="+testVersion, "REVISION="+testRevision, "SOURCE_DATE_EPOCH="+testEpoch,
+			"DIST="+released.dist, "PLATFORMS="+strings.Join(testPlatforms, " "), "IMAGES="+strings.Join(testImages, " "))
+		out, err := cmd.CombinedOutput()
+		released.summary = string(out)
+		if err != nil {
+			released.err = fmt.Errorf("hack/release.sh images: %w\n%s", err, out)
+		}
+	})
+	if released.err != nil {
+		t.Fatal(released.err)
+	}
+	return released.dist, released.summary
+}
+
+// TestImages opens the archives `make images` writes as a registry client and a container
+// runtime would. What the Dockerfile says (files, user, entrypoint, labels) is checked by
+// TestDockerfileMatchesImages.
 func TestImages(t *testing.T) {
-	binDir := releaseBinaries(t)
-	first, second := t.TempDir(), t.TempDir()
-	var summary bytes.Buffer
-	if err := run(t.Context(), testOptions(binDir, first), &summary); err != nil {
-		t.Fatalf("first build: %v", err)
-	}
-	if err := run(t.Context(), testOptions(binDir, second), io.Discard); err != nil {
-		t.Fatalf("second build: %v", err)
-	}
-	t.Logf("built:\n%s", summary.String())
-
+	dist, summary := release(t)
+	outDir := filepath.Join(dist, "images")
 	t.Run("the same binaries give byte-identical archives", func(t *testing.T) {
-		if diff := cmp.Diff(hashTree(t, first), hashTree(t, second)); diff != "" {
-			t.Errorf("second build differs from the first (-first +second):\n%s", diff)
-		}
-	})
-	t.Run("only the archives of each image and platform are written", func(t *testing.T) {
-		want := map[string]bool{}
-		for _, c := range imageCases {
-			want[c.name+"-"+testVersion+".tar"] = true
-			for _, p := range testPlatforms {
-				want[c.name+"-"+testVersion+"."+strings.ReplaceAll(p, "/", "-")+".docker.tar"] = true
-			}
-		}
-		got := map[string]bool{}
-		for file := range hashTree(t, first) {
-			got[file] = true
-		}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("files in the output directory (-want +got):\n%s", diff)
-		}
-	})
-	for _, c := range imageCases {
-		t.Run(c.name, func(t *testing.T) { checkImage(t, first, c, summary.String()) })
-	}
-}
-
-// checkImage checks c's OCI archive, each platform's image in it, and each
-// platform's docker archive.
-func checkImage(t *testing.T, outDir string, c imageCase, summary string) {
-	ref := "ghcr.io/gopherscope/" + c.name + ":" + testVersion
-	wantAnnotations := map[string]string{
-		"org.opencontainers.image.title":       "gopherscope-" + c.name,
-		"org.opencontainers.image.description": c.description,
-		"org.opencontainers.image.version":     testVersion,
-		"org.opencontainers.image.revision":    "0123456789abcdef0123456789abcdef01234567",
-		"org.opencontainers.image.source":      "https://github.com/gopherscope/gopherscope",
-		"org.opencontainers.image.licenses":    "Apache-2.0",
-		"org.opencontainers.image.created":     "2023-11-14T22:13:20Z",
-	}
-
-	dir := t.TempDir()
-	untar(t, filepath.Join(outDir, c.name+"-"+testVersion+".tar"), dir)
-	lp, err := layout.FromPath(dir)
-	if err != nil {
-		t.Fatalf("open OCI layout: %v", err)
-	}
-	root, err := lp.ImageIndex()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rootManifest, err := root.IndexManifest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rootManifest.Manifests) != 1 {
-		t.Fatalf("index.json lists %d manifests, want 1 (the multi-arch index)", len(rootManifest.Manifests))
-	}
-	desc := rootManifest.Manifests[0]
-	wantRefAnnotations := map[string]string{"org.opencontainers.image.ref.name": testVersion, "io.containerd.image.name": ref}
-	if diff := cmp.Diff(wantRefAnnotations, desc.Annotations); diff != "" {
-		t.Errorf("index.json annotations (-want +got):\n%s", diff)
-	}
-	if desc.MediaType != types.OCIImageIndex {
-		t.Errorf("index.json entry media type = %s, want %s", desc.MediaType, types.OCIImageIndex)
-	}
-	if want := c.name + " " + ref + " index " + desc.Digest.String(); !strings.Contains(summary, want) {
-		t.Errorf("summary lacks %q:\n%s", want, summary)
-	}
-
-	idx, err := root.ImageIndex(desc.Digest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	im, err := idx.IndexManifest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(wantAnnotations, im.Annotations); diff != "" {
-		t.Errorf("index annotations (-want +got):\n%s", diff)
-	}
-	var platforms []string
-	for _, m := range im.Manifests {
-		if m.Platform == nil {
-			t.Fatalf("index entry %s has no platform", m.Digest)
-		}
-		platforms = append(platforms, m.Platform.String())
-		img, err := idx.Image(m.Digest)
+		again := t.TempDir()
+		opts, err := parseOptions([]string{"--version", testVersion, "--revision", testRevision,
+			"--images", strings.Join(testImages, ","), "--platforms", strings.Join(testPlatforms, ","),
+			"--bin-dir", filepath.Join(dist, "bin"), "--out", again}, testEpoch)
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Run(m.Platform.String(), func(t *testing.T) {
-			checkPlatformImage(t, img, c, *m.Platform, wantAnnotations)
-			checkDockerArchive(t, outDir, ref, img, c, *m.Platform)
+		if err := run(opts, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(hashFiles(t, outDir), hashFiles(t, again)); diff != "" {
+			t.Errorf("the second build differs (-first +second):\n%s", diff)
+		}
+	})
+	t.Run("each image has an OCI archive and a docker archive per platform", func(t *testing.T) {
+		want := map[string]bool{}
+		for _, image := range testImages {
+			want[image+"-"+testVersion+".tar"] = true
+			for _, p := range testPlatforms {
+				want[image+"-"+testVersion+"."+strings.ReplaceAll(p, "/", "-")+".docker.tar"] = true
+			}
+		}
+		got := map[string]bool{}
+		for file := range hashFiles(t, outDir) {
+			got[file] = true
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("files written (-want +got):\n%s", diff)
+		}
+	})
+	for _, image := range testImages {
+		t.Run(image, func(t *testing.T) {
+			ref := "ghcr.io/gopherscope/" + image + ":" + testVersion
+			idx, desc := openOCIArchive(t, filepath.Join(outDir, image+"-"+testVersion+".tar"))
+			wantRefs := map[string]string{"org.opencontainers.image.ref.name": testVersion, "io.containerd.image.name": ref}
+			if diff := cmp.Diff(wantRefs, desc.Annotations); diff != "" {
+				t.Errorf("index.json annotations (-want +got):\n%s", diff)
+			}
+			if want := image + " " + ref + " index " + desc.Digest.String(); !strings.Contains(summary, want) {
+				t.Errorf("the summary lacks %q:\n%s", want, summary)
+			}
+			im, err := idx.IndexManifest()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var platforms []string
+			for _, m := range im.Manifests {
+				platforms = append(platforms, m.Platform.String())
+				img, err := idx.Image(m.Digest)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Run(m.Platform.String(), func(t *testing.T) {
+					checkImage(t, image, *m.Platform, img, im.Annotations)
+					checkDockerArchive(t, outDir, ref, image, *m.Platform, img)
+				})
+			}
+			if diff := cmp.Diff(testPlatforms, platforms); diff != "" {
+				t.Errorf("index platforms (-want +got):\n%s", diff)
+			}
 		})
 	}
-	if diff := cmp.Diff(testPlatforms, platforms); diff != "" {
-		t.Errorf("index platforms (-want +got):\n%s", diff)
-	}
 }
 
-// imageConfig is the part of an image config a container runtime acts on.
-type imageConfig struct {
-	OS, Architecture string
-	Created          string
-	Entrypoint, Cmd  []string
-	User, WorkingDir string
-	Env              []string
-	Labels           map[string]string
-	History          int
-}
-
-// checkPlatformImage checks one platform's manifest, config and layers,
-// and runs the binary when the platform is this machine's.
-func checkPlatformImage(t *testing.T, img v1.Image, c imageCase, p v1.Platform, wantAnnotations map[string]string) {
+// checkImage checks one platform's image: OCI media types, its platform and creation time,
+// the same annotations as the index and labels, and the binary, which it runs when it can.
+func checkImage(t *testing.T, image string, p v1.Platform, img v1.Image, indexAnnotations map[string]string) {
 	m, err := img.Manifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, err := img.ConfigFile()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if m.MediaType != types.OCIManifestSchema1 || m.Config.MediaType != types.OCIConfigJSON {
 		t.Errorf("media types: manifest %s, config %s; want OCI", m.MediaType, m.Config.MediaType)
 	}
-	if diff := cmp.Diff(wantAnnotations, m.Annotations); diff != "" {
-		t.Errorf("manifest annotations (-want +got):\n%s", diff)
-	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := imageConfig{
-		OS: cf.OS, Architecture: cf.Architecture, Created: cf.Created.UTC().Format("2006-01-02T15:04:05Z"),
-		Entrypoint: cf.Config.Entrypoint, Cmd: cf.Config.Cmd, User: cf.Config.User,
-		WorkingDir: cf.Config.WorkingDir, Env: cf.Config.Env, Labels: cf.Config.Labels, History: len(cf.History),
-	}
-	want := imageConfig{
-		OS: p.OS, Architecture: p.Architecture, Created: "2023-11-14T22:13:20Z",
-		Entrypoint: []string{"/" + c.name}, User: "65532:65532", WorkingDir: "/",
-		Env: []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}, Labels: wantAnnotations, History: 2,
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("image config (-want +got):\n%s", diff)
-	}
-
-	layers, files := readLayers(t, img)
-	wantLayers := [][]entry{
-		{
-			{Name: "etc/", Type: "dir", Mode: 0o755, Created: "2023-11-14T22:13:20Z"},
-			{Name: "etc/group", Type: "file", Mode: 0o644, Created: "2023-11-14T22:13:20Z"},
-			{Name: "etc/passwd", Type: "file", Mode: 0o644, Created: "2023-11-14T22:13:20Z"},
-		},
-		{{Name: c.name, Type: "file", Mode: 0o755, Created: "2023-11-14T22:13:20Z"}},
-	}
-	if diff := cmp.Diff(wantLayers, layers); diff != "" {
-		t.Errorf("layers and their files (-want +got):\n%s", diff)
-	}
-	for _, layer := range layers {
-		for _, e := range layer {
-			if base := filepath.Base(strings.TrimSuffix(e.Name, "/")); isShell(base) {
-				t.Errorf("the image contains a shell: %s", e.Name)
-			}
+	for _, l := range m.Layers {
+		if l.MediaType != types.OCILayer {
+			t.Errorf("layer media type %s, want %s", l.MediaType, types.OCILayer)
 		}
 	}
-	if !strings.Contains(string(files["etc/passwd"]), "\nnonroot:x:65532:65532:") ||
-		!strings.Contains(string(files["etc/group"]), "\nnonroot:x:65532:\n") {
-		t.Errorf("/etc/passwd and /etc/group do not name nonroot 65532:\n%s%s", files["etc/passwd"], files["etc/group"])
+	if !cmp.Equal(indexAnnotations, m.Annotations) || !cmp.Equal(indexAnnotations, cf.Config.Labels) {
+		t.Errorf("index annotations %v, manifest annotations %v and labels %v differ", indexAnnotations, m.Annotations, cf.Config.Labels)
 	}
-	size, err := measure(img)
+	if cf.OS != p.OS || cf.Architecture != p.Architecture || !cf.Created.Equal(testCreated) {
+		t.Errorf("config is %s/%s created %s, want %s created %s", cf.OS, cf.Architecture, cf.Created, p.String(), testCreated)
+	}
+	if want := []string{buildkitPath}; !cmp.Equal(want, cf.Config.Env) {
+		t.Errorf("Env = %q, want BuildKit's %q", cf.Config.Env, want)
+	}
+	files := imageFiles(t, img)
+	size := 0
+	for _, f := range files {
+		size += len(f.data)
+	}
+	if size > maxUncompressed[image] {
+		t.Errorf("the image's files are %d bytes, more than %d", size, maxUncompressed[image])
+	}
+	binary := files[image].data
+	f, err := elf.NewFile(strings.NewReader(binary))
 	if err != nil {
+		t.Fatalf("/%s is not an ELF executable: %v", image, err)
+	}
+	if f.Machine != elfMachines[p.Architecture] {
+		t.Errorf("/%s is built for %s, want %s", image, f.Machine, elfMachines[p.Architecture])
+	}
+	for _, prog := range f.Progs {
+		if prog.Type == elf.PT_INTERP {
+			t.Errorf("/%s is dynamically linked: it cannot run in a scratch image", image)
+		}
+	}
+	if p.OS != runtime.GOOS || p.Architecture != runtime.GOARCH {
+		return
+	}
+	path := filepath.Join(t.TempDir(), image)
+	if err := os.WriteFile(path, []byte(binary), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	var uncompressed int64
-	for _, data := range files {
-		uncompressed += int64(len(data))
-	}
-	if uncompressed > c.maxUncompressed || size.Uncompressed > c.maxUncompressed {
-		t.Errorf("image is %d bytes uncompressed (files %d), more than %d", size.Uncompressed, uncompressed, c.maxUncompressed)
-	}
-	t.Logf("%s %s: manifest %s, %d layers, %.2f MB compressed, %.2f MB uncompressed",
-		c.name, p.String(), size.Digest, size.Layers, float64(size.Compressed)/1e6, float64(size.Uncompressed)/1e6)
-
-	binary := files[c.name]
-	f, err := elf.NewFile(bytes.NewReader(binary))
-	if err != nil {
-		t.Fatalf("/%s is not an ELF binary: %v", c.name, err)
-	}
-	if want := elfMachines[p.Architecture]; f.Machine != want {
-		t.Errorf("/%s is built for %s, want %s", c.name, f.Machine, want)
-	}
-	if p.OS == runtime.GOOS && p.Architecture == runtime.GOARCH {
-		checkVersion(t, c.name, binary)
+	if out, err := exec.CommandContext(t.Context(), path, "--version").CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != testVersion {
+		t.Errorf("/%s --version = %q (%v), want %s", image, out, err, testVersion)
 	}
 }
 
-// checkVersion runs the binary extracted from an image with --version.
-func checkVersion(t *testing.T, name string, binary []byte) {
-	path := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(path, binary, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.CommandContext(t.Context(), path, "--version").CombinedOutput()
-	if err != nil {
-		t.Fatalf("/%s --version: %v\n%s", name, err, out)
-	}
-	if got := strings.TrimSpace(string(out)); got != testVersion {
-		t.Errorf("/%s --version printed %q, want %q", name, got, testVersion)
-	}
-}
-
-// checkDockerArchive checks that one platform's docker archive holds the
-// same config and layers as the OCI archive's image, tagged with ref.
-func checkDockerArchive(t *testing.T, outDir, ref string, img v1.Image, c imageCase, p v1.Platform) {
-	path := filepath.Join(outDir, c.name+"-"+testVersion+"."+p.OS+"-"+p.Architecture+".docker.tar")
-	manifest, err := tarball.LoadManifest(func() (io.ReadCloser, error) { return os.Open(path) })
-	if err != nil {
-		t.Fatalf("read manifest.json of %s: %v", path, err)
-	}
-	if len(manifest) != 1 || !cmp.Equal(manifest[0].RepoTags, []string{ref}) {
-		t.Errorf("%s manifest.json = %+v, want one image tagged %s", path, manifest, ref)
-	}
+// checkDockerArchive checks that a platform's docker archive is img, tagged ref.
+func checkDockerArchive(t *testing.T, outDir, ref, image string, p v1.Platform, img v1.Image) {
+	path := filepath.Join(outDir, image+"-"+testVersion+"."+p.OS+"-"+p.Architecture+".docker.tar")
 	tag, err := name.NewTag(ref)
 	if err != nil {
 		t.Fatal(err)
 	}
+	manifest, err := tarball.LoadManifest(func() (io.ReadCloser, error) { return os.Open(path) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(manifest) != 1 || !cmp.Equal(manifest[0].RepoTags, []string{ref}) {
+		t.Errorf("%s manifest.json = %+v, want one image tagged %s", path, manifest, ref)
+	}
 	docker, err := tarball.ImageFromPath(path, &tag)
 	if err != nil {
-		t.Fatalf("open %s: %v", path, err)
+		t.Fatal(err)
 	}
-	if diff := cmp.Diff(digests(t, img), digests(t, docker)); diff != "" {
-		t.Errorf("docker archive differs from the OCI image (-oci +docker):\n%s", diff)
+	if diff := cmp.Diff(contentDigests(t, img), contentDigests(t, docker)); diff != "" {
+		t.Errorf("the docker archive differs from the OCI archive's image (-oci +docker):\n%s", diff)
 	}
 }
 
-// digests lists img's config digest and its layers' digests.
-func digests(t *testing.T, img v1.Image) []string {
+// contentDigests lists img's config digest and its layers' digests.
+func contentDigests(t *testing.T, img v1.Image) []v1.Hash {
 	t.Helper()
-	cfg, err := img.ConfigName()
+	m, err := img.Manifest()
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := []string{"config " + cfg.String()}
-	layers, err := img.Layers()
+	out := []v1.Hash{m.Config.Digest}
+	for _, l := range m.Layers {
+		out = append(out, l.Digest)
+	}
+	return out
+}
+
+// openOCIArchive extracts an OCI layout tar and returns the index its index.json lists,
+// which must be its only entry, and that entry.
+func openOCIArchive(t *testing.T, path string) (v1.ImageIndex, v1.Descriptor) {
+	t.Helper()
+	dir := t.TempDir()
+	if out, err := exec.Command("tar", "-xf", path, "-C", dir).CombinedOutput(); err != nil {
+		t.Fatalf("extract %s: %v\n%s", path, err, out)
+	}
+	root, err := layout.ImageIndexFromPath(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, l := range layers {
-		d, err := l.Digest()
+	m, err := root.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Manifests) != 1 || m.Manifests[0].MediaType != types.OCIImageIndex {
+		t.Fatalf("index.json lists %+v, want the multi-arch index only", m.Manifests)
+	}
+	idx, err := root.ImageIndex(m.Manifests[0].Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return idx, m.Manifests[0]
+}
+
+// hashFiles maps each file name in dir to its SHA-256.
+func hashFiles(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
 		if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, "layer "+d.String())
+		sum := sha256.Sum256(data)
+		out[e.Name()] = hex.EncodeToString(sum[:])
 	}
 	return out
 }
 
-// isShell reports whether a file name is a shell or a multi-call binary
-// that provides one.
-func isShell(base string) bool {
-	switch base {
-	case "sh", "bash", "ash", "dash", "zsh", "ksh", "busybox", "toybox":
-		return true
-	}
-	return false
-}
-
-// hashTree maps every file under dir (by relative path) to its SHA-256.
-func hashTree(t *testing.T, dir string) map[string]string {
+// repoRoot is the gopherscope repository this module is nested in.
+func repoRoot(t *testing.T) string {
 	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(dir, path)
-		sum := sha256.Sum256(data)
-		out[rel] = hex.EncodeToString(sum[:])
-		return err
-	})
+	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return out
+	return root
 }

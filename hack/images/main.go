@@ -1,66 +1,95 @@
+// Command images builds the gopherscope container images as archives, without a Docker
+// daemon, on go-containerregistry. Each image is FROM scratch: a layer with /etc/passwd and
+// /etc/group from rootfs/ (user nonroot, 65532), a layer with the static binary at /<name>,
+// its entrypoint, run as 65532:65532; the OCI labels are its config labels and its manifest's
+// and index's annotations. Every timestamp is SOURCE_DATE_EPOCH, so the same binaries give
+// the same digests. The Dockerfile describes the same images, and dockerfile_test.go fails
+// when the two disagree.
+//
+// For every image it writes, under --out:
+//
+//	<name>-<version>.tar                     an OCI image layout (multi-arch index) as a tar
+//	<name>-<version>.<os>-<arch>.docker.tar  one platform's image in `docker save` format
+//
+// Usage (`make images` runs it through hack/release.sh):
+//
+//	SOURCE_DATE_EPOCH=$(git log -1 --format=%ct) go -C hack/images run . --version v0.1.0 \
+//	  --bin-dir "$PWD/dist/bin" --out "$PWD/dist/images"
+//
+// It is a module of its own so that go-containerregistry's dependencies stay out of the
+// product's module graph.
 package main
 
 import (
-	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
+	"strconv"
+	"strings"
+	"time"
 )
 
-func main() {
-	opts := defaultOptions(os.Getenv("SOURCE_DATE_EPOCH"))
+// options are the command's flags, and SOURCE_DATE_EPOCH as a time.
+type options struct {
+	version, revision string
+	images, platforms []string
+	binDir, outDir    string
+	created           time.Time
+}
+
+// parseOptions reads the flags in args; sourceDateEpoch is $SOURCE_DATE_EPOCH.
+func parseOptions(args []string, sourceDateEpoch string) (options, error) {
+	var o options
+	var images, platforms string
 	fs := flag.NewFlagSet("images", flag.ContinueOnError)
-	opts.AddFlags(fs)
-	if err := fs.Parse(os.Args[1:]); err != nil {
-		os.Exit(2)
+	fs.StringVar(&o.version, "version", "", "image tag and version label (required)")
+	fs.StringVar(&o.revision, "revision", "", "source commit, for the revision label")
+	fs.StringVar(&images, "images", "webhook,sidecar", "comma-separated images to build")
+	fs.StringVar(&platforms, "platforms", "linux/amd64,linux/arm64", "comma-separated os/arch platforms")
+	fs.StringVar(&o.binDir, "bin-dir", "dist/bin", "directory of the static binaries, as <os>_<arch>/<name>")
+	fs.StringVar(&o.outDir, "out", "dist/images", "directory the archives are written to")
+	if err := fs.Parse(args); err != nil {
+		return o, err
 	}
-	if err := opts.Validate(); err != nil {
+	o.images, o.platforms = strings.Split(images, ","), strings.Split(platforms, ",")
+	if o.version == "" {
+		return o, errors.New("--version is required")
+	}
+	secs, err := strconv.ParseInt(sourceDateEpoch, 10, 64)
+	if err != nil {
+		return o, fmt.Errorf("SOURCE_DATE_EPOCH=%q: want Unix seconds, e.g. $(git log -1 --format=%%ct), so builds are reproducible", sourceDateEpoch)
+	}
+	o.created = time.Unix(secs, 0).UTC()
+	return o, nil
+}
+
+func main() {
+	opts, err := parseOptions(os.Args[1:], os.Getenv("SOURCE_DATE_EPOCH"))
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "images:", err)
 		os.Exit(2)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, opts, os.Stdout)
-	stop()
-	if err != nil {
+	if err := run(opts, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "images:", err)
 		os.Exit(1)
 	}
 }
 
-// run builds every image of opts for every platform and writes the archives,
-// printing one summary line per image and platform to out.
-func run(ctx context.Context, opts *Options, out io.Writer) error {
-	platforms, err := opts.platforms()
-	if err != nil {
-		return err
+// run builds every image of o and writes its archives, printing the digest of each
+// image's index and of each platform's manifest to out.
+func run(o options, out io.Writer) error {
+	if err := os.MkdirAll(o.outDir, 0o755); err != nil { //nolint:gosec // release artefacts are world-readable.
+		return fmt.Errorf("create output directory: %w", err)
 	}
-	meta, err := opts.metadata()
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(opts.OutDir, 0o755); err != nil { //nolint:gosec // release artefacts are meant to be world-readable.
-		return fmt.Errorf("create output directory %q: %w", opts.OutDir, err)
-	}
-	for _, name := range opts.Images {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		spec, err := knownImage(name)
+	for _, name := range o.images {
+		ref, idx, err := buildIndex(name, o)
 		if err != nil {
-			return err
+			return fmt.Errorf("build %s: %w", name, err)
 		}
-		built, err := buildAll(spec, platforms, opts.BinDir, meta)
-		if err != nil {
-			return err
-		}
-		if err := writeArchives(opts.OutDir, built, meta); err != nil {
-			return err
-		}
-		if err := printSummary(out, built); err != nil {
-			return err
+		if err := writeArchives(o, name, ref, idx, out); err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
 		}
 	}
 	return nil
