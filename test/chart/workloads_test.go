@@ -140,6 +140,7 @@ func TestWorkloadValidatorConfiguration(t *testing.T) {
 // entries get their CA where the injector's do, since one server serves both.
 func TestWorkloadValidatorTrustsTheMutatingWebhooksCA(t *testing.T) {
 	for _, mode := range []map[string]any{
+		values("tls.mode", "self"),
 		values("tls.mode", "cert-manager"),
 		values("tls.mode", "helm"),
 		values("tls.mode", "secret", "tls.secret.name", "my-tls", "tls.secret.caBundle", "Q0E="),
