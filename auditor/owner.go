@@ -95,20 +95,6 @@ func ownerOf(ctx context.Context, live client.Reader, pod metav1.Object) (Owner,
 	return owner, nil
 }
 
-// restartable reports whether a rollout restart applies to the owner: a
-// Deployment, StatefulSet or DaemonSet.
-func restartable(o Owner) bool {
-	gk := o.GroupKind()
-	if gk.Group != appsv1.GroupName {
-		return false
-	}
-	switch gk.Kind {
-	case "Deployment", "StatefulSet", "DaemonSet":
-		return true
-	}
-	return false
-}
-
 // isPod reports whether the owner is the pod itself.
 func (o Owner) isPod() bool {
 	return o.GroupKind() == corev1.SchemeGroupVersion.WithKind("Pod").GroupKind()

@@ -36,7 +36,7 @@ type SelfTLS struct {
 	// common name (the Service's <name>.<namespace>.svc).
 	DNSNames []string
 	// Webhooks are the webhook configurations whose caBundle is kept in sync.
-	Webhooks []WebhookConfigurationRef
+	Webhooks []ConfigurationRef
 	// CAValidity and Validity are the lifetimes of the CA and the serving
 	// certificate; RenewBefore is how long before its expiry a certificate
 	// (the CA included) is replaced; CheckInterval is how often expiry is
@@ -45,25 +45,25 @@ type SelfTLS struct {
 	CAValidity, Validity, RenewBefore, CheckInterval time.Duration
 }
 
-// WebhookConfigurationRef names a webhook configuration.
-type WebhookConfigurationRef struct {
+// ConfigurationRef names a webhook configuration.
+type ConfigurationRef struct {
 	// Validating is a ValidatingWebhookConfiguration; else a mutating one.
 	Validating bool
 	// Name is the configuration's name.
 	Name string
 }
 
-// ParseWebhookConfigurationRef parses "mutating/NAME" or "validating/NAME".
-func ParseWebhookConfigurationRef(s string) (WebhookConfigurationRef, error) {
+// ParseConfigurationRef parses "mutating/NAME" or "validating/NAME".
+func ParseConfigurationRef(s string) (ConfigurationRef, error) {
 	kind, name, ok := strings.Cut(s, "/")
 	if !ok || name == "" || (kind != "mutating" && kind != "validating") {
-		return WebhookConfigurationRef{}, fmt.Errorf("%q is not mutating/NAME or validating/NAME", s)
+		return ConfigurationRef{}, fmt.Errorf("%q is not mutating/NAME or validating/NAME", s)
 	}
-	return WebhookConfigurationRef{Validating: kind == "validating", Name: name}, nil
+	return ConfigurationRef{Validating: kind == "validating", Name: name}, nil
 }
 
 // String is "mutating/NAME" or "validating/NAME".
-func (r WebhookConfigurationRef) String() string {
+func (r ConfigurationRef) String() string {
 	if r.Validating {
 		return "validating/" + r.Name
 	}
@@ -71,7 +71,7 @@ func (r WebhookConfigurationRef) String() string {
 }
 
 // resource is the configuration's API resource (plural).
-func (r WebhookConfigurationRef) resource() string {
+func (r ConfigurationRef) resource() string {
 	if r.Validating {
 		return "validatingwebhookconfigurations"
 	}

@@ -28,19 +28,19 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 )
 
-func TestParseWebhookConfigurationRef(t *testing.T) {
-	for in, want := range map[string]WebhookConfigurationRef{
+func TestParseConfigurationRef(t *testing.T) {
+	for in, want := range map[string]ConfigurationRef{
 		"mutating/gs":     {Name: "gs"},
 		"validating/gs-v": {Validating: true, Name: "gs-v"},
 	} {
-		got, err := ParseWebhookConfigurationRef(in)
+		got, err := ParseConfigurationRef(in)
 		if err != nil || got != want || got.String() != in {
-			t.Errorf("ParseWebhookConfigurationRef(%q) = %+v, %v; want %+v", in, got, err, want)
+			t.Errorf("ParseConfigurationRef(%q) = %+v, %v; want %+v", in, got, err, want)
 		}
 	}
 	for _, in := range []string{"", "gs", "mutating/", "crd/gs"} {
-		if _, err := ParseWebhookConfigurationRef(in); err == nil {
-			t.Errorf("ParseWebhookConfigurationRef(%q) accepted it", in)
+		if _, err := ParseConfigurationRef(in); err == nil {
+			t.Errorf("ParseConfigurationRef(%q) accepted it", in)
 		}
 	}
 }
@@ -73,7 +73,7 @@ func TestScopedConfigSelectsTheNamedObjectsInListsAndWatches(t *testing.T) {
 	defer server.Close()
 	cfg := scopedConfig(&rest.Config{Host: server.URL}, "gs", &SelfTLS{
 		SecretName: "gs-tls",
-		Webhooks:   []WebhookConfigurationRef{{Name: "gs-m"}, {Validating: true, Name: "gs-v"}},
+		Webhooks:   []ConfigurationRef{{Name: "gs-m"}, {Validating: true, Name: "gs-v"}},
 	})
 	client, err := rest.HTTPClientFor(cfg)
 	if err != nil {
@@ -192,7 +192,7 @@ func TestSelfTLSFillsTheSecretKeepsTheCABundleAndRotates(t *testing.T) {
 			MetricsAddress: "0", HealthAddress: fmt.Sprintf("127.0.0.1:%d", ports[2]), Registry: prometheus.NewRegistry(),
 			SelfTLS: &SelfTLS{
 				SecretName: secretName, DNSNames: []string{dnsName, "gs." + ns + ".svc.cluster.local"},
-				Webhooks: []WebhookConfigurationRef{{Name: mwcName}},
+				Webhooks: []ConfigurationRef{{Name: mwcName}},
 				// The serving certificate is renewed a second after it is issued.
 				CAValidity: time.Hour, Validity: 4 * time.Second, RenewBefore: 3 * time.Second, CheckInterval: 500 * time.Millisecond,
 			},

@@ -101,7 +101,7 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 	fs.Func("tls-self-webhooks", "comma-separated webhook configurations whose caBundle is kept: mutating/NAME or validating/NAME", func(v string) error {
 		o.SelfTLS.Webhooks = nil
 		for _, ref := range strings.Split(v, ",") {
-			w, err := webhook.ParseWebhookConfigurationRef(ref)
+			w, err := webhook.ParseConfigurationRef(ref)
 			if err != nil {
 				return err
 			}

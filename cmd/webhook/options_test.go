@@ -75,7 +75,7 @@ func TestExecuteParsesOptions(t *testing.T) {
 				o.Namespace = "gs"
 				o.SelfTLS = webhook.SelfTLS{
 					SecretName: "gs-tls", DNSNames: []string{"gs.gs.svc", "gs.gs.svc.cluster.local"},
-					Webhooks:   []webhook.WebhookConfigurationRef{{Name: "gs"}, {Validating: true, Name: "gs"}},
+					Webhooks:   []webhook.ConfigurationRef{{Name: "gs"}, {Validating: true, Name: "gs"}},
 					CAValidity: 1000 * time.Hour, Validity: 100 * time.Hour, RenewBefore: 10 * time.Hour, CheckInterval: time.Minute,
 				}
 				return &o

@@ -1,8 +1,8 @@
 package chart_test
 
 import (
-	"strings"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
