@@ -214,3 +214,13 @@ func mergeValues(dst, src map[string]any) {
 		dst[k] = v
 	}
 }
+
+// Uninstall runs `helm uninstall --wait` on the release: its webhook
+// configurations and RBAC are gone when it returns; its namespace stays.
+func (r *Release) Uninstall(ctx context.Context) error {
+	if _, err := r.helm(ctx, "uninstall", r.Name, "--namespace", r.Namespace, "--wait", "--timeout=2m"); err != nil {
+		return err
+	}
+	r.cluster.logf("uninstalled release %s from namespace %s", r.Name, r.Namespace)
+	return nil
+}
