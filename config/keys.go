@@ -1,7 +1,5 @@
 package config
 
-import sidecarconf "github.com/gopherscope/gopherscope/config/names"
-
 // Label and annotation keys. Labels select (they are what the webhook
 // configuration's namespaceSelector and objectSelector match), annotations
 // configure. Every key the product reads or writes is declared here.
@@ -87,23 +85,4 @@ const (
 	EnvPodNamespace = "POD_NAMESPACE"
 	// EnvAppContainer: see EnvPodName.
 	EnvAppContainer = "GOPHERSCOPE_APP_CONTAINER"
-)
-
-// Sidecar flags and paths still named here for the tests and tools under
-// test/ and hack/ that read them from this package. They are declared in
-// config/names (import it as sidecarconf), which every other importer uses;
-// remove these once test/ and hack/ do too.
-const (
-	// FlagInterval is sidecarconf.FlagInterval.
-	FlagInterval = sidecarconf.FlagInterval
-	// FlagListenAddress is sidecarconf.FlagListenAddress.
-	FlagListenAddress = sidecarconf.FlagListenAddress
-	// SidecarMetricsPath is sidecarconf.SidecarMetricsPath.
-	SidecarMetricsPath = sidecarconf.SidecarMetricsPath
-	// SidecarHealthzPath is sidecarconf.SidecarHealthzPath.
-	SidecarHealthzPath = sidecarconf.SidecarHealthzPath
-	// SidecarReadyzPath is sidecarconf.SidecarReadyzPath.
-	SidecarReadyzPath = sidecarconf.SidecarReadyzPath
-	// SidecarHistoryPath is sidecarconf.SidecarHistoryPath.
-	SidecarHistoryPath = sidecarconf.SidecarHistoryPath
 )

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gopherscope/gopherscope/config"
+	sidecarconf "github.com/gopherscope/gopherscope/config/names"
 	"github.com/gopherscope/gopherscope/hack/loadgen"
 	"github.com/gopherscope/gopherscope/hack/loadgen/rig"
 	"github.com/gopherscope/gopherscope/internal/testfixture"
@@ -34,7 +35,7 @@ var invalidConfigs = []struct{ why, content string }{
 }
 
 // intervalArg finds the sidecar's --interval argument in a patch.
-var intervalArg = regexp.MustCompile(`"--` + config.FlagInterval + `=([^"]+)"`)
+var intervalArg = regexp.MustCompile(`"--` + sidecarconf.FlagInterval + `=([^"]+)"`)
 
 // configChurn rewrites the config file every period, alternating valid
 // files (a new interval each time) and invalid ones, while a probe asks the
@@ -138,7 +139,7 @@ func (c *configChurn) probe(ctx context.Context) {
 			if m := intervalArg.FindStringSubmatch(string(patch)); err == nil && m != nil {
 				c.seen = append(c.seen, observation{at: time.Now(), interval: m[1]})
 			} else if err == nil {
-				err = fmt.Errorf("no --%s in the patch", config.FlagInterval)
+				err = fmt.Errorf("no --%s in the patch", sidecarconf.FlagInterval)
 			}
 		}
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/gopherscope/gopherscope/config"
+	sidecarconf "github.com/gopherscope/gopherscope/config/names"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
@@ -60,7 +61,7 @@ func TestPodMonitorScrapesEverySidecarPort(t *testing.T) {
 		"selector":          map[string]any{},
 		"namespaceSelector": map[string]any{"any": true},
 		"podMetricsEndpoints": []any{map[string]any{
-			"port": config.SidecarPortName, "path": config.SidecarMetricsPath, "interval": "30s", "scrapeTimeout": "10s",
+			"port": config.SidecarPortName, "path": sidecarconf.SidecarMetricsPath, "interval": "30s", "scrapeTimeout": "10s",
 		}},
 	}
 	if diff := cmp.Diff(want, pm.Object["spec"]); diff != "" {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gopherscope/gopherscope/config"
+	sidecarconf "github.com/gopherscope/gopherscope/config/names"
 	"github.com/gopherscope/gopherscope/test/localcluster"
 )
 
@@ -46,9 +47,9 @@ func runInjectedPod(t *testing.T, e *env, prefix string) *runningPod {
 	ns := e.namespace(t, prefix, map[string]string{config.KeyInject: config.InjectEnabled})
 	stored := e.create(t, goPod(ns, prefix, nil, map[string]string{config.AnnotationInterval: "1s"}))
 	pod := runLocally(t, e, stored)
-	r := &runningPod{Pod: pod, metricsURL: pod.URL(9184, config.SidecarMetricsPath)}
-	r.sidecarPid = pidOf(t, bins["sidecar"], "--"+config.FlagListenAddress+"=127.0.0.1:"+strconv.Itoa(pod.LocalPort(9184)))
-	if err := pod.Processes[config.SidecarContainerName].WaitReady(t.Context(), pod.URL(9184, config.SidecarReadyzPath), 30*time.Second); err != nil {
+	r := &runningPod{Pod: pod, metricsURL: pod.URL(9184, sidecarconf.SidecarMetricsPath)}
+	r.sidecarPid = pidOf(t, bins["sidecar"], "--"+sidecarconf.FlagListenAddress+"=127.0.0.1:"+strconv.Itoa(pod.LocalPort(9184)))
+	if err := pod.Processes[config.SidecarContainerName].WaitReady(t.Context(), pod.URL(9184, sidecarconf.SidecarReadyzPath), 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	waitForSeries(t, r.metricsURL, normalizedSeries)
@@ -243,7 +244,7 @@ func testHostileAppUnderSidecar(t *testing.T, e *env) {
 			t.Fatalf("%s: the sidecar exited: %v", h.name, sidecar.ExitError())
 		default:
 		}
-		if _, err := localcluster.Get(t.Context(), pod.URL(9184, config.SidecarHealthzPath)); err != nil {
+		if _, err := localcluster.Get(t.Context(), pod.URL(9184, sidecarconf.SidecarHealthzPath)); err != nil {
 			t.Errorf("%s: the sidecar's /healthz: %v", h.name, err)
 		}
 		m := memoryOf(t, pod.sidecarPid)

@@ -19,6 +19,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/gopherscope/gopherscope/config"
+	sidecarconf "github.com/gopherscope/gopherscope/config/names"
 	"github.com/gopherscope/gopherscope/test/localcluster"
 )
 
@@ -52,7 +53,7 @@ func TestNodeDeploymentRunsWithItsSidecarFirstAndReportsTheAppsGoroutines(t *tes
 
 	// The sidecar's view of the app, from the node's side of the network,
 	// against the app's own count read a moment later.
-	metricsURL := podURL(pod, sidecarPort, config.SidecarMetricsPath)
+	metricsURL := podURL(pod, sidecarPort, sidecarconf.SidecarMetricsPath)
 	samples := waitForSample(t, metricsURL, "go_goroutines from the app", func(s localcluster.Samples) bool {
 		return s.Has("go_goroutines") && s["gopherscope_target_up"] == 1
 	})
@@ -176,7 +177,7 @@ func TestNodeKubeletRestartsAKilledSidecarWithinItsMemoryLimit(t *testing.T) {
 	if self := appSelf(t, pod); self.PID == 0 || containerPID(t, statusOf(pod, "app")) != appPID {
 		t.Errorf("the app's process changed after the sidecar was killed")
 	}
-	waitForSample(t, podURL(pod, sidecarPort, config.SidecarMetricsPath), "the restarted sidecar's samples", func(s localcluster.Samples) bool {
+	waitForSample(t, podURL(pod, sidecarPort, sidecarconf.SidecarMetricsPath), "the restarted sidecar's samples", func(s localcluster.Samples) bool {
 		return s["gopherscope_target_up"] == 1 && s.Has("go_goroutines")
 	})
 }
@@ -186,7 +187,7 @@ func TestNodeSidecarKeepsServingThroughAnAppCrash(t *testing.T) {
 	ns := e.namespace(t, "node-crash", injectEnabled)
 	pod := e.runDeployment(t, e.demoDeployment(ns, "crashy", "--alloc-rate=1MiB/s"))
 	sidecar := statusOf(pod, config.SidecarContainerName)
-	metricsURL := podURL(pod, sidecarPort, config.SidecarMetricsPath)
+	metricsURL := podURL(pod, sidecarPort, sidecarconf.SidecarMetricsPath)
 	waitForSample(t, metricsURL, "the app's GC count", func(s localcluster.Samples) bool {
 		return s["go_gc_duration_seconds_count"] > 0
 	})

@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/gopherscope/gopherscope/config"
+	sidecarconf "github.com/gopherscope/gopherscope/config/names"
 	"github.com/gopherscope/gopherscope/test/chart"
 	"github.com/gopherscope/gopherscope/test/localcluster"
 )
@@ -268,8 +269,8 @@ func testSidecarHidesCmdline(t *testing.T, e *env) {
 	if !strings.Contains(string(vars), `"cmdline"`) || !strings.Contains(string(vars), appArgs[0]) {
 		t.Fatalf("the app's /debug/vars does not show its command line %q, so the test shows nothing", appArgs)
 	}
-	waitForHistory(t, pod.URL(9184, config.SidecarHistoryPath), 2)
-	for _, path := range []string{config.SidecarMetricsPath, config.SidecarHistoryPath, "/"} {
+	waitForHistory(t, pod.URL(9184, sidecarconf.SidecarHistoryPath), 2)
+	for _, path := range []string{sidecarconf.SidecarMetricsPath, sidecarconf.SidecarHistoryPath, "/"} {
 		body, err := localcluster.Get(t.Context(), pod.URL(9184, path))
 		if err != nil {
 			t.Fatal(err)

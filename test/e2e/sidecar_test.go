@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/gopherscope/gopherscope/config"
+	sidecarconf "github.com/gopherscope/gopherscope/config/names"
 	"github.com/gopherscope/gopherscope/sidecar/history"
 	"github.com/gopherscope/gopherscope/test/localcluster"
 )
@@ -40,10 +41,10 @@ func testSidecarBehindStoredSpec(t *testing.T, e *env) {
 	t.Logf("sidecar runs as: sidecar %q with env %q", pod.Args[config.SidecarContainerName], pod.Env[config.SidecarContainerName])
 
 	sidecar := pod.Processes[config.SidecarContainerName]
-	if err := sidecar.WaitReady(t.Context(), pod.URL(9184, config.SidecarReadyzPath), 30*time.Second); err != nil {
+	if err := sidecar.WaitReady(t.Context(), pod.URL(9184, sidecarconf.SidecarReadyzPath), 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	samples := waitForSeries(t, pod.URL(9184, config.SidecarMetricsPath), normalizedSeries)
+	samples := waitForSeries(t, pod.URL(9184, sidecarconf.SidecarMetricsPath), normalizedSeries)
 	if got := samples["gopherscope_target_up"]; got != 1 {
 		t.Errorf("gopherscope_target_up = %v, want 1", got)
 	}
@@ -54,7 +55,7 @@ func testSidecarBehindStoredSpec(t *testing.T, e *env) {
 	// After a few 1s intervals the history holds a few points. The pod's
 	// name and namespace reach the sidecar through the downward-API env of
 	// the spec, the interval through its args.
-	h := waitForHistory(t, pod.URL(9184, config.SidecarHistoryPath), 3)
+	h := waitForHistory(t, pod.URL(9184, sidecarconf.SidecarHistoryPath), 3)
 	if h.Pod != stored.Name || h.Namespace != ns || h.Interval != "1s" {
 		t.Errorf("history names pod %s/%s sampled every %s, want %s/%s every 1s", h.Namespace, h.Pod, h.Interval, ns, stored.Name)
 	}

@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/gopherscope/gopherscope/config"
+	sidecarconf "github.com/gopherscope/gopherscope/config/names"
 	"github.com/gopherscope/gopherscope/test/localcluster"
 )
 
@@ -119,7 +120,7 @@ Where to look:
   the node's logs       %s/logs`, page.Addr(), podURL(sidecarPort, "/"), localcluster.NetnsName, cluster.Kubeconfig(), demoNamespace, cluster.RunDir())
 
 	out.step(6, "Reading the sidecar at the pod's address while the demo turns the app's knobs")
-	return watch(runCtx, out, podURL(sidecarPort, config.SidecarMetricsPath), func(path string) string { return podURL(appPort, path) }, opts.RowEvery)
+	return watch(runCtx, out, podURL(sidecarPort, sidecarconf.SidecarMetricsPath), func(path string) string { return podURL(appPort, path) }, opts.RowEvery)
 }
 
 // demoDeployment is demoPod's spec as a one-replica Deployment, with the

@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/gopherscope/gopherscope/config"
+	sidecarconf "github.com/gopherscope/gopherscope/config/names"
 	"github.com/gopherscope/gopherscope/test/localcluster"
 )
 
@@ -125,7 +126,7 @@ func runAsProcesses(ctx context.Context, opts *Options) (err error) {
 		}
 	}
 	sidecarPort := sidecarPortOf(stored)
-	if err := pod.Processes[config.SidecarContainerName].WaitReady(ctx, pod.URL(sidecarPort, config.SidecarReadyzPath), 30*time.Second); err != nil {
+	if err := pod.Processes[config.SidecarContainerName].WaitReady(ctx, pod.URL(sidecarPort, sidecarconf.SidecarReadyzPath), 30*time.Second); err != nil {
 		return err
 	}
 
@@ -136,12 +137,12 @@ Where to look:
   its metrics           %s
   the API server        KUBECONFIG=%s kubectl get pod -n %s %s -o yaml  (any kubectl)
   the webhook's log     %s
-  the sidecar's log     %s`, page, pod.URL(sidecarPort, config.SidecarMetricsPath), cluster.Kubeconfig(), stored.Namespace, stored.Name,
+  the sidecar's log     %s`, page, pod.URL(sidecarPort, sidecarconf.SidecarMetricsPath), cluster.Kubeconfig(), stored.Namespace, stored.Name,
 		webhook.LogPath(), pod.Processes[config.SidecarContainerName].LogPath())
 
 	runCtx, cancel := runFor(ctx, opts, out)
 	defer cancel()
-	return watch(runCtx, out, pod.URL(sidecarPort, config.SidecarMetricsPath), func(path string) string { return pod.URL(appPort, path) }, opts.RowEvery)
+	return watch(runCtx, out, pod.URL(sidecarPort, sidecarconf.SidecarMetricsPath), func(path string) string { return pod.URL(appPort, path) }, opts.RowEvery)
 }
 
 // runFor bounds ctx by opts.Duration, saying so.
