@@ -36,7 +36,10 @@ type plan struct {
 //     config allows it) and pods with no container;
 //   - the per-pod annotations, each validated on its own: an invalid value
 //     is replaced by its default with a warning, or, in strict mode, the
-//     pod is denied with every problem listed.
+//     pod is denied with every problem listed;
+//   - the sidecar's resources (sidecarResources): equal requests and limits
+//     in a Guaranteed pod, fitted to the namespace's LimitRanges; a pod the
+//     API server would then refuse for its size is skipped.
 func decide(pod *corev1.Pod, ns Namespace, cfg *config.Config) (plan, []string, Decision) {
 	sel := selectPod(pod, ns, cfg)
 	if !sel.selected {
@@ -81,11 +84,19 @@ func decide(pod *corev1.Pod, ns Namespace, cfg *config.Config) (plan, []string, 
 	for _, p := range problems {
 		warnings = append(warnings, p.warning())
 	}
+	native := cfg.NativeSidecar != config.NativeSidecarNever
+	resources, resourceWarnings, refusal := sidecarResources(pod, &s, cfg, ns.LimitRanges, native)
+	if refusal != "" {
+		return plan{}, append(warnings, refusal+": gopherscope does not inject the pod, which the API server would refuse "+
+			"(lower the sidecar's resources in the injection config, or raise the limit)"), skip(ReasonResources, refusal)
+	}
+	s.resources = resources
+	warnings = append(warnings, resourceWarnings...)
 	port, portWarning := choosePort(cfg.Sidecar.Port, usedPorts(pod, s.targetPorts))
 	if portWarning != "" {
 		warnings = append(warnings, portWarning)
 	}
-	p := plan{settings: s, port: port, native: cfg.NativeSidecar != config.NativeSidecarNever}
+	p := plan{settings: s, port: port, native: native}
 	warnings = append(warnings, placementWarnings(pod, port, p.native)...)
 	return p, warnings, Decision{Action: ActionInject, Reason: ReasonInjected, Message: p.message()}
 }

@@ -33,9 +33,10 @@ const (
 
 // goldenNamespace is namespace.yaml.
 type goldenNamespace struct {
-	Name    string            `json:"name,omitempty"`
-	Labels  map[string]string `json:"labels,omitempty"`
-	Offline bool              `json:"offline,omitempty"`
+	Name        string              `json:"name,omitempty"`
+	Labels      map[string]string   `json:"labels,omitempty"`
+	LimitRanges []corev1.LimitRange `json:"limitRanges,omitempty"`
+	Offline     bool                `json:"offline,omitempty"`
 }
 
 // goldenDecision is decision.yaml.

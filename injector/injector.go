@@ -14,6 +14,10 @@ type Namespace struct {
 	Name string
 	// Labels of the namespace (the inject label among them).
 	Labels map[string]string
+	// LimitRanges are the namespace's LimitRanges: the injected pod must
+	// satisfy their Container and Pod limits, which the API server checks
+	// after every mutating webhook.
+	LimitRanges []corev1.LimitRange
 	// Offline is set by callers with no namespace to look at (the CLI): the
 	// namespace then counts as opted in, and only the pod's own opt-out and
 	// the exclusions (hostNetwork, gopherscope's own pods) apply.

@@ -182,8 +182,8 @@ func TestAllReasonsAreDistinctLabelValues(t *testing.T) {
 		}
 		seen[r] = true
 	}
-	if len(seen) != 13 {
-		t.Errorf("%d reasons, want 13", len(seen))
+	if len(seen) != 14 {
+		t.Errorf("%d reasons, want 14", len(seen))
 	}
 }
 

@@ -25,6 +25,10 @@ const (
 	// ReasonWindows: the pod runs on Windows nodes (spec.os.name, nodeSelector
 	// or required node affinity), where the Linux sidecar cannot run.
 	ReasonWindows Reason = "windows"
+	// ReasonResources: with the sidecar, the pod would break its namespace's
+	// LimitRanges or its own pod-level resources, and the API server would
+	// refuse it.
+	ReasonResources Reason = "resources"
 	// ReasonInvalidAnnotations: strict mode and at least one annotation value is invalid.
 	ReasonInvalidAnnotations Reason = "invalid-annotations"
 	// ReasonNoContainers: the pod has no container to observe.
@@ -47,6 +51,7 @@ func AllReasons() []Reason {
 		ReasonGopherscopePod,
 		ReasonHostNetwork,
 		ReasonWindows,
+		ReasonResources,
 		ReasonInvalidAnnotations,
 		ReasonNoContainers,
 		ReasonInvalidInput,

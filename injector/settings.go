@@ -37,6 +37,9 @@ type settings struct {
 	cpuRequest    *resource.Quantity
 	memoryRequest *resource.Quantity
 	image         string
+	// resources are the sidecar's requests and limits, fitted to the pod
+	// and its namespace by sidecarResources.
+	resources corev1.ResourceRequirements
 }
 
 // problem is one invalid annotation value: what is wrong with it and, for

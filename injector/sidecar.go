@@ -55,7 +55,7 @@ func buildSidecar(s *settings, port int32, cfg *config.Config, native bool) core
 			{Name: config.EnvAppContainer, Value: s.appContainer},
 			memoryLimitEnv(),
 		},
-		Resources: sidecarResources(s, cfg),
+		Resources: *s.resources.DeepCopy(),
 		// No readiness probe, on purpose: the sidecar must never take the
 		// app out of its Service (a wrong debug port would), and a native
 		// sidecar's probes must not wait for the app, which only starts
@@ -108,28 +108,6 @@ func healthProbe(periodSeconds, failureThreshold int32) *corev1.Probe {
 		SuccessThreshold: 1,
 		FailureThreshold: failureThreshold,
 	}
-}
-
-// sidecarResources copies the config's resources and applies the pod's
-// request overrides; a limit below an overridden request is raised to it,
-// since Kubernetes refuses a request above its limit.
-func sidecarResources(s *settings, cfg *config.Config) corev1.ResourceRequirements {
-	r := *cfg.Sidecar.Resources.DeepCopy()
-	override := func(name corev1.ResourceName, q *resource.Quantity) {
-		if q == nil {
-			return
-		}
-		if r.Requests == nil {
-			r.Requests = corev1.ResourceList{}
-		}
-		r.Requests[name] = q.DeepCopy()
-		if limit, ok := r.Limits[name]; ok && q.Cmp(limit) > 0 {
-			r.Limits[name] = q.DeepCopy()
-		}
-	}
-	override(corev1.ResourceCPU, s.cpuRequest)
-	override(corev1.ResourceMemory, s.memoryRequest)
-	return r
 }
 
 // restrictedSecurityContext meets the restricted Pod Security Standard.

@@ -37,6 +37,7 @@ type handlerCase struct {
 	typed, asWritten []byte
 	namespace        string
 	labels           map[string]string
+	limitRanges      []corev1.LimitRange
 	cfg              *config.Config
 	// want is want.yaml as generic JSON; nil when the pod is admitted as it is.
 	want     any
@@ -53,8 +54,9 @@ func TestGoldenCasesThroughTheHandler(t *testing.T) {
 	for _, c := range loadHandlerCases(t) {
 		t.Run(c.name, func(t *testing.T) {
 			hook := &admission.Webhook{Handler: &PodInjector{
-				Config:     NewConfigProvider(c.cfg),
-				Namespaces: NamespaceMap{c.namespace: c.labels},
+				Config:      NewConfigProvider(c.cfg),
+				Namespaces:  NamespaceMap{c.namespace: c.labels},
+				LimitRanges: LimitRangeMap{c.namespace: c.limitRanges},
 			}}
 			t.Run("typed encoding", func(t *testing.T) {
 				patched := checkGoldenAnswer(t, hook, c, c.typed)
@@ -168,15 +170,16 @@ func loadHandlerCases(t *testing.T) []handlerCase {
 		}
 		dir := filepath.Join(goldenDir, e.Name())
 		var ns struct {
-			Name    string            `json:"name"`
-			Labels  map[string]string `json:"labels"`
-			Offline bool              `json:"offline"`
+			Name        string              `json:"name"`
+			Labels      map[string]string   `json:"labels"`
+			LimitRanges []corev1.LimitRange `json:"limitRanges"`
+			Offline     bool                `json:"offline"`
 		}
 		readGoldenYAML(t, filepath.Join(dir, "namespace.yaml"), &ns)
 		if ns.Offline {
 			continue
 		}
-		c := handlerCase{name: e.Name(), namespace: ns.Name, labels: ns.Labels}
+		c := handlerCase{name: e.Name(), namespace: ns.Name, labels: ns.Labels, limitRanges: ns.LimitRanges}
 		var decision struct {
 			Decision injector.Decision `json:"decision"`
 			Warnings []string          `json:"warnings"`

@@ -39,6 +39,9 @@ type PodInjector struct {
 	Config *ConfigProvider
 	// Namespaces looks up the labels of the pod's namespace.
 	Namespaces NamespaceLookup
+	// LimitRanges looks up the LimitRanges of the pod's namespace; nil
+	// knows none.
+	LimitRanges LimitRangeLookup
 	// Metrics counts decisions; nil counts nothing.
 	Metrics *Metrics
 	// LookupTimeout bounds the namespace lookup; 0 means DefaultLookupTimeout.
@@ -100,7 +103,14 @@ func (h *PodInjector) handle(ctx context.Context, req admission.Request) (admiss
 		return resp, outcome{result: ResultSkip, reason: ReasonNamespaceUnknown, pod: name, err: err}
 	}
 
-	injected, warnings, decision := injector.Inject(pod, injector.Namespace{Name: req.Namespace, Labels: labels}, h.Config.Load())
+	ranges, err := h.limitRanges(ctx, req.Namespace)
+	if err != nil {
+		resp := admission.Allowed("LimitRanges unknown; admitted unchanged").WithWarnings(fmt.Sprintf(
+			"gopherscope: the LimitRanges of namespace %q could not be read, so the pod was created without the gopherscope sidecar", req.Namespace))
+		return resp, outcome{result: ResultSkip, reason: ReasonLimitRangesUnknown, pod: name, err: err}
+	}
+
+	injected, warnings, decision := injector.Inject(pod, injector.Namespace{Name: req.Namespace, Labels: labels, LimitRanges: ranges}, h.Config.Load())
 	out := outcome{result: resultOfAction(decision.Action), reason: decision.Reason, pod: name}
 	switch decision.Action {
 	case injector.ActionInject:
@@ -123,6 +133,21 @@ func (h *PodInjector) handle(ctx context.Context, req admission.Request) (admiss
 // namespaceLabels looks the namespace up within the handler's time bound.
 func (h *PodInjector) namespaceLabels(ctx context.Context, name string) (map[string]string, error) {
 	return lookupNamespaceLabels(ctx, h.Namespaces, h.LookupTimeout, name)
+}
+
+// limitRanges looks the namespace's LimitRanges up within the handler's
+// time bound.
+func (h *PodInjector) limitRanges(ctx context.Context, namespace string) ([]corev1.LimitRange, error) {
+	if h.LimitRanges == nil {
+		return nil, nil
+	}
+	timeout := h.LookupTimeout
+	if timeout <= 0 {
+		timeout = DefaultLookupTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	return h.LimitRanges.LimitRanges(ctx, namespace)
 }
 
 // logDecision writes the one log line of a request. It never logs the

@@ -33,6 +33,8 @@ const (
 	ReasonMalformed injector.Reason = "malformed"
 	// ReasonNamespaceUnknown: the namespace's labels could not be read; the pod is admitted unchanged.
 	ReasonNamespaceUnknown injector.Reason = "namespace-unknown"
+	// ReasonLimitRangesUnknown: the namespace's LimitRanges could not be read; the pod is admitted unchanged.
+	ReasonLimitRangesUnknown injector.Reason = "limitranges-unknown"
 	// ReasonInternalError: a bug (a recovered panic) or a failure to build the patch.
 	ReasonInternalError injector.Reason = "internal-error"
 	// ReasonWarnings: the pod was injected and its creator was warned (an
@@ -51,6 +53,7 @@ var handlerReasons = []struct {
 	{ResultSkip, ReasonNotAPod},
 	{ResultError, ReasonMalformed},
 	{ResultSkip, ReasonNamespaceUnknown},
+	{ResultSkip, ReasonLimitRangesUnknown},
 	{ResultError, ReasonInternalError},
 	{ResultInject, ReasonWarnings},
 }

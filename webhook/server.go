@@ -16,6 +16,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -118,11 +119,11 @@ func Run(ctx context.Context, opts Options) error {
 	if registry == nil {
 		registry = crmetrics.Registry
 	}
-	namespaces, err := registerInjector(ctx, mgr, provider, registry)
+	caches, err := registerInjector(ctx, mgr, provider, registry)
 	if err != nil {
 		return err
 	}
-	checks, err := addChecks(mgr, server, certs, namespaces)
+	checks, err := addChecks(mgr, server, certs, caches)
 	if err != nil {
 		return err
 	}
@@ -200,25 +201,37 @@ func newManager(opts Options, log logr.Logger, server crwebhook.Server) (ctrl.Ma
 }
 
 // registerInjector serves the pod injector on Path and the workload
-// validator on WorkloadPath, and returns the informer on namespace metadata
-// they read labels from.
-func registerInjector(ctx context.Context, mgr ctrl.Manager, provider *ConfigProvider, registry prometheus.Registerer) (cache.Informer, error) {
+// validator on WorkloadPath, and returns the informers they read through,
+// by readiness check name: namespace metadata (labels) and LimitRanges.
+func registerInjector(ctx context.Context, mgr ctrl.Manager, provider *ConfigProvider, registry prometheus.Registerer) (map[string]cache.Informer, error) {
 	metrics, err := NewMetrics(registry)
 	if err != nil {
 		return nil, err
 	}
-	// The informer on namespace metadata starts with the manager's cache.
-	namespaces, err := mgr.GetCache().GetInformer(ctx, namespaceMetadata())
-	if err != nil {
-		return nil, fmt.Errorf("watch namespaces: %w", err)
+	// The informers start with the manager's cache.
+	caches := map[string]cache.Informer{}
+	watch := func(check, what string, obj client.Object) error {
+		informer, err := mgr.GetCache().GetInformer(ctx, obj)
+		if err != nil {
+			return fmt.Errorf("watch %s: %w", what, err)
+		}
+		caches[check] = informer
+		return nil
+	}
+	if err := watch("namespace-cache", "namespaces", namespaceMetadata()); err != nil {
+		return nil, err
+	}
+	if err := watch("limitrange-cache", "limitranges", limitRangeObject()); err != nil {
+		return nil, err
 	}
 	lookup := ClusterNamespaces{Cache: mgr.GetCache(), Live: mgr.GetAPIReader()}
 	// GetWebhookServer adds the server to the manager's runnables.
 	mgr.GetWebhookServer().Register(Path, &admission.Webhook{
 		Handler: &PodInjector{
-			Config:     provider,
-			Namespaces: lookup,
-			Metrics:    metrics,
+			Config:      provider,
+			Namespaces:  lookup,
+			LimitRanges: ClusterLimitRanges{Cache: mgr.GetCache()},
+			Metrics:     metrics,
 		},
 		// The handler logs one line per request with its own keys.
 		LogConstructor: func(base logr.Logger, _ *admission.Request) logr.Logger { return base },
@@ -226,13 +239,16 @@ func registerInjector(ctx context.Context, mgr ctrl.Manager, provider *ConfigPro
 	if err := registerWorkloadValidator(mgr.GetWebhookServer(), provider, lookup, registry); err != nil {
 		return nil, err
 	}
-	return namespaces, nil
+	return caches, nil
 }
 
+// cacheNames name the injector's caches, by readiness check, for messages.
+var cacheNames = map[string]string{"namespace-cache": "namespace cache", "limitrange-cache": "LimitRange cache"}
+
 // addChecks adds /readyz's checks (the server started, a certificate
-// loaded, the namespace cache synced) and /healthz's, and returns the
-// readiness checks.
-func addChecks(mgr ctrl.Manager, server crwebhook.Server, certs certSource, namespaces cache.Informer) (map[string]healthz.Checker, error) {
+// loaded, each of the injector's caches synced) and /healthz's, and returns
+// the readiness checks.
+func addChecks(mgr ctrl.Manager, server crwebhook.Server, certs certSource, caches map[string]cache.Informer) (map[string]healthz.Checker, error) {
 	checks := map[string]healthz.Checker{
 		"webhook-server": server.StartedChecker(),
 		"certificate": func(*http.Request) error {
@@ -241,12 +257,14 @@ func addChecks(mgr ctrl.Manager, server crwebhook.Server, certs certSource, name
 			}
 			return nil
 		},
-		"namespace-cache": func(*http.Request) error {
-			if !namespaces.HasSynced() {
-				return errors.New("the namespace cache has not synced")
+	}
+	for name, informer := range caches {
+		checks[name] = func(*http.Request) error {
+			if !informer.HasSynced() {
+				return fmt.Errorf("the %s has not synced", cacheNames[name])
 			}
 			return nil
-		},
+		}
 	}
 	for name, check := range checks {
 		if err := mgr.AddReadyzCheck(name, check); err != nil {

@@ -1,6 +1,7 @@
 package chart_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -10,14 +11,17 @@ import (
 )
 
 func TestRBACIsLeastPrivilege(t *testing.T) {
-	namespaces := rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "list", "watch"}}
+	webhook := []rbacv1.PolicyRule{
+		{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "list", "watch"}},
+		{APIGroups: []string{""}, Resources: []string{"limitranges"}, Verbs: []string{"list", "watch"}},
+	}
 	auditor := []rbacv1.PolicyRule{
-		namespaces,
 		{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "list", "watch"}},
 		{APIGroups: []string{"", "events.k8s.io"}, Resources: []string{"events"}, Verbs: []string{"create", "patch"}},
 		{APIGroups: []string{"apps"}, Resources: []string{"replicasets"}, Verbs: []string{"get"}},
 		{APIGroups: []string{"batch"}, Resources: []string{"jobs"}, Verbs: []string{"get"}},
 	}
+	auditor = append(slices.Clone(webhook), auditor...)
 	lease := []rbacv1.PolicyRule{
 		{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, Verbs: []string{"create"}},
 		{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, ResourceNames: []string{fullname + "-auditor"}, Verbs: []string{"get", "update"}},
@@ -29,7 +33,7 @@ func TestRBACIsLeastPrivilege(t *testing.T) {
 		// wantLease is the rules of the leader election Role, nil for none.
 		wantLease []rbacv1.PolicyRule
 	}{
-		{name: "without the auditor the webhook only reads namespaces", values: values("auditor.enabled", false), wantRules: []rbacv1.PolicyRule{namespaces}},
+		{name: "without the auditor the webhook only reads namespaces and LimitRanges", values: values("auditor.enabled", false), wantRules: webhook},
 		{
 			name:   "the auditor (on by default) reads pods and their owners, records events, and two replicas elect it with a Lease",
 			values: nil, wantRules: auditor, wantLease: lease,
@@ -139,6 +143,7 @@ func TestSelfManagedTLSGrantsItsSecretAndWebhookConfigurationsByName(t *testing.
 	m := render(t, values("auditor.enabled", false)) // tls.mode=self is the default
 	wantCluster := []rbacv1.PolicyRule{
 		{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "list", "watch"}},
+		{APIGroups: []string{""}, Resources: []string{"limitranges"}, Verbs: []string{"list", "watch"}},
 		{
 			APIGroups: []string{"admissionregistration.k8s.io"}, Resources: []string{"mutatingwebhookconfigurations", "validatingwebhookconfigurations"},
 			ResourceNames: []string{fullname}, Verbs: []string{"list", "watch", "update"},
