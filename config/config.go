@@ -40,6 +40,11 @@ type Config struct {
 	// webhook adds its own namespace to this list at start.
 	ExcludedNamespaces []string `json:"excludedNamespaces"`
 
+	// NativeSidecarBasis says on what NativeSidecar was resolved from auto
+	// (ChooseNativeSidecar's basis, e.g. "apiserver 1.32"), recorded in the
+	// status annotation; empty when it was not resolved. Not part of the file.
+	NativeSidecarBasis string `json:"-"`
+
 	// InjectorVersion is the version of the binary doing the injection,
 	// recorded in every pod's gopherscope.io/status annotation. It is not
 	// part of the file: callers set it from version.Version (tests use a
@@ -80,9 +85,11 @@ type NativeSidecarMode string
 
 // The modes of NativeSidecarMode.
 const (
-	// NativeSidecarAuto uses a native sidecar when the API server supports it
-	// (Kubernetes >= 1.29). Callers resolve it with ResolveNativeSidecar; the
-	// injector treats an unresolved Auto as Always.
+	// NativeSidecarAuto uses a native sidecar when the cluster supports it
+	// (ChooseNativeSidecar: the API server, and on 1.29 to 1.31 the oldest
+	// kubelet, at Kubernetes 1.29 or later). Callers resolve it with
+	// ResolveNativeSidecarFor; the injector treats an unresolved Auto as
+	// Always.
 	NativeSidecarAuto NativeSidecarMode = "auto"
 	// NativeSidecarAlways always injects a native sidecar.
 	NativeSidecarAlways NativeSidecarMode = "always"
@@ -170,16 +177,24 @@ func (c *Config) DeepCopy() *Config {
 }
 
 // ResolveNativeSidecar returns a copy of c whose NativeSidecar is Always or
-// Never: Auto becomes Always when the server's minor version (of Kubernetes
-// 1.x) is at least NativeSidecarMinMinor.
-func (c *Config) ResolveNativeSidecar(serverMinor int) *Config {
-	out := c.DeepCopy()
-	if out.NativeSidecar == NativeSidecarAuto || out.NativeSidecar == "" {
-		out.NativeSidecar = NativeSidecarNever
-		if serverMinor >= NativeSidecarMinMinor {
-			out.NativeSidecar = NativeSidecarAlways
-		}
+// Never, for a cluster whose API server and kubelets all run Kubernetes 1.x
+// minor version minor (the CLI's --kube-version): auto becomes Always from
+// NativeSidecarMinMinor on.
+func (c *Config) ResolveNativeSidecar(minor int) *Config {
+	out := c.ResolveNativeSidecarFor(minor, minor)
+	if isAuto(c.NativeSidecar) {
+		out.NativeSidecarBasis = "kubernetes " + kubeVersionText(minor)
 	}
+	return out
+}
+
+// ResolveNativeSidecarFor returns a copy of c whose NativeSidecar is Always
+// or Never as ChooseNativeSidecar decides for an API server of minor
+// version serverMinor and an oldest kubelet of oldestKubeletMinor, with
+// NativeSidecarBasis saying why.
+func (c *Config) ResolveNativeSidecarFor(serverMinor, oldestKubeletMinor int) *Config {
+	out := c.DeepCopy()
+	out.NativeSidecar, out.NativeSidecarBasis = ChooseNativeSidecar(c.NativeSidecar, serverMinor, oldestKubeletMinor)
 	return out
 }
 

@@ -132,7 +132,7 @@ func TestResolveNativeSidecar(t *testing.T) {
 		minor int
 		want  NativeSidecarMode
 	}{
-		{"auto on 1.29 is always", NativeSidecarAuto, 29, NativeSidecarAlways},
+		{"auto on 1.29 (kubelets included) is always", NativeSidecarAuto, 29, NativeSidecarAlways},
 		{"auto on 1.28 is never", NativeSidecarAuto, 28, NativeSidecarNever},
 		{"unset counts as auto", "", 33, NativeSidecarAlways},
 		{"never stays never on a new server", NativeSidecarNever, 40, NativeSidecarNever},

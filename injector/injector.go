@@ -83,10 +83,11 @@ func build(pod *corev1.Pod, p *plan, cfg *config.Config, warnings []string) (*co
 		out.Spec.Containers = append(out.Spec.Containers, sidecar)
 	}
 	st := Status{
-		Version: cmp.Or(cfg.InjectorVersion, "unknown"),
-		Sidecar: config.SidecarContainerName,
-		Native:  p.native,
-		Port:    p.port,
+		Version:     cmp.Or(cfg.InjectorVersion, "unknown"),
+		Sidecar:     config.SidecarContainerName,
+		Native:      p.native,
+		NativeBasis: cfg.NativeSidecarBasis,
+		Port:        p.port,
 		Target: StatusTarget{
 			Container:   p.settings.appContainer,
 			Ports:       p.settings.targetPorts,

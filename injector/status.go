@@ -18,6 +18,9 @@ type Status struct {
 	Sidecar string `json:"sidecar"`
 	// Native is true for a native sidecar (an init container with restartPolicy Always).
 	Native bool `json:"native"`
+	// NativeBasis says on what nativeSidecar: auto chose (e.g. "apiserver
+	// 1.32", "oldest kubelet 1.28"); empty when the config was not resolved.
+	NativeBasis string `json:"nativeBasis,omitempty"`
 	// Port is the sidecar's metrics port.
 	Port int32 `json:"port"`
 	// Target is what the sidecar observes.

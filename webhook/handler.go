@@ -14,6 +14,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
+	"github.com/gopherscope/gopherscope/config"
 	"github.com/gopherscope/gopherscope/injector"
 )
 
@@ -42,6 +43,12 @@ type PodInjector struct {
 	// LimitRanges looks up the LimitRanges of the pod's namespace; nil
 	// knows none.
 	LimitRanges LimitRangeLookup
+	// ServerMinor is the API server's Kubernetes 1.x minor version.
+	ServerMinor int
+	// Kubelets looks up the oldest kubelet's version, which decides
+	// nativeSidecar: auto on API servers 1.29 to 1.31 (where prepareConfig
+	// leaves it unresolved); nil leaves the config as it is.
+	Kubelets KubeletVersionLookup
 	// Metrics counts decisions; nil counts nothing.
 	Metrics *Metrics
 	// LookupTimeout bounds the namespace lookup; 0 means DefaultLookupTimeout.
@@ -110,7 +117,7 @@ func (h *PodInjector) handle(ctx context.Context, req admission.Request) (admiss
 		return resp, outcome{result: ResultSkip, reason: ReasonLimitRangesUnknown, pod: name, err: err}
 	}
 
-	injected, warnings, decision := injector.Inject(pod, injector.Namespace{Name: req.Namespace, Labels: labels, LimitRanges: ranges}, h.Config.Load())
+	injected, warnings, decision := injector.Inject(pod, injector.Namespace{Name: req.Namespace, Labels: labels, LimitRanges: ranges}, h.injectionConfig(ctx))
 	out := outcome{result: resultOfAction(decision.Action), reason: decision.Reason, pod: name}
 	switch decision.Action {
 	case injector.ActionInject:
@@ -133,6 +140,22 @@ func (h *PodInjector) handle(ctx context.Context, req admission.Request) (admiss
 // namespaceLabels looks the namespace up within the handler's time bound.
 func (h *PodInjector) namespaceLabels(ctx context.Context, name string) (map[string]string, error) {
 	return lookupNamespaceLabels(ctx, h.Namespaces, h.LookupTimeout, name)
+}
+
+// injectionConfig is the current configuration, its nativeSidecar: auto
+// resolved from the oldest kubelet where the API server's version leaves it
+// open (config.ChooseNativeSidecar). A failed lookup counts as no kubelet
+// known: a regular container, which runs on any kubelet.
+func (h *PodInjector) injectionConfig(ctx context.Context) *config.Config {
+	cfg := h.Config.Load()
+	if h.Kubelets == nil || !config.NeedsKubeletVersion(cfg.NativeSidecar, h.ServerMinor) {
+		return cfg
+	}
+	oldest, err := h.Kubelets.OldestKubeletMinor(ctx)
+	if err != nil {
+		oldest = config.UnknownKubelet
+	}
+	return cfg.ResolveNativeSidecarFor(h.ServerMinor, oldest)
 }
 
 // limitRanges looks the namespace's LimitRanges up within the handler's

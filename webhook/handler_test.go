@@ -15,7 +15,7 @@ import (
 )
 
 // wantStatus is the status annotation the default config writes for podJSON.
-const wantStatus = `{"version":"v0.0.0-test","sidecar":"gopherscope-sidecar","native":true,"port":9184,` +
+const wantStatus = `{"version":"v0.0.0-test","sidecar":"gopherscope-sidecar","native":true,"nativeBasis":"apiserver 1.33","port":9184,` +
 	`"target":{"container":"app","ports":[6060],"expvarPath":"/debug/vars","pprofPath":"/debug/pprof"}}`
 
 // wantAddedAnnotations are the annotations injection adds to podJSON.

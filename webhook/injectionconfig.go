@@ -10,21 +10,22 @@ import (
 )
 
 // loadServerConfig reads the injection configuration, prepared for the API
-// server's version, and returns its watcher when it comes from a file.
-func loadServerConfig(ctx context.Context, opts Options, log logr.Logger) (*ConfigProvider, *config.Watcher, error) {
+// server's version, and returns its watcher when it comes from a file, and
+// the API server's minor version.
+func loadServerConfig(ctx context.Context, opts Options, log logr.Logger) (*ConfigProvider, *config.Watcher, int, error) {
 	minor, err := serverMinorVersion(ctx, opts.RestConfig)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	prepare := func(cfg *config.Config) *config.Config { return prepareConfig(cfg, minor, opts) }
 	provider, watcher, err := loadConfig(opts, prepare, log)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	cfg := provider.Load()
 	log.Info("injection config loaded", "path", opts.ConfigPath, "serverMinor", minor,
-		"nativeSidecar", cfg.NativeSidecar, "strict", cfg.Strict, "excludedNamespaces", cfg.ExcludedNamespaces)
-	return provider, watcher, nil
+		"nativeSidecar", cfg.NativeSidecar, "nativeSidecarBasis", cfg.NativeSidecarBasis, "strict", cfg.Strict, "excludedNamespaces", cfg.ExcludedNamespaces)
+	return provider, watcher, minor, nil
 }
 
 // loadConfig reads the initial configuration and, for a file, prepares its
@@ -49,10 +50,14 @@ func loadConfig(opts Options, prepare func(*config.Config) *config.Config, log l
 }
 
 // prepareConfig turns a configuration file's content into what the handler
-// uses: nativeSidecar resolved for the API server's version, the webhook's
-// own namespace excluded, the injector's version set.
+// uses: nativeSidecar resolved for the API server's version (left to the
+// handler where the oldest kubelet decides: config.NeedsKubeletVersion), the
+// webhook's own namespace excluded, the injector's version set.
 func prepareConfig(cfg *config.Config, serverMinor int, opts Options) *config.Config {
-	out := cfg.ResolveNativeSidecar(serverMinor)
+	out := cfg.DeepCopy()
+	if !config.NeedsKubeletVersion(cfg.NativeSidecar, serverMinor) {
+		out = cfg.ResolveNativeSidecarFor(serverMinor, config.UnknownKubelet)
+	}
 	if opts.Namespace != "" && !slices.Contains(out.ExcludedNamespaces, opts.Namespace) {
 		out.ExcludedNamespaces = append(out.ExcludedNamespaces, opts.Namespace)
 	}

@@ -145,7 +145,7 @@ func TestWaitingCertsServesTheFilesOnceTheyAppear(t *testing.T) {
 func selfTLSRules(secret, mwc string) (cluster, namespaced []rbacv1.PolicyRule) {
 	return []rbacv1.PolicyRule{
 			{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "list", "watch"}},
-			{APIGroups: []string{""}, Resources: []string{"limitranges"}, Verbs: []string{"list", "watch"}},
+			{APIGroups: []string{""}, Resources: []string{"limitranges", "nodes"}, Verbs: []string{"list", "watch"}},
 			{APIGroups: []string{"admissionregistration.k8s.io"}, Resources: []string{"mutatingwebhookconfigurations"}, ResourceNames: []string{mwc}, Verbs: []string{"list", "watch", "update"}},
 		}, []rbacv1.PolicyRule{
 			{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{secret}, Verbs: []string{"list", "watch", "update"}},

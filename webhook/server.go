@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -25,6 +26,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/gopherscope/gopherscope/auditor"
+	"github.com/gopherscope/gopherscope/config"
 )
 
 // Path is where the webhook server serves the pod injector.
@@ -90,7 +92,7 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.SelfTLS != nil && opts.Namespace == "" {
 		return errors.New("self-managed TLS keeps its Secret in the webhook's namespace: it needs one")
 	}
-	provider, watcher, err := loadServerConfig(ctx, opts, log)
+	provider, watcher, serverMinor, err := loadServerConfig(ctx, opts, log)
 	if err != nil {
 		return err
 	}
@@ -119,7 +121,7 @@ func Run(ctx context.Context, opts Options) error {
 	if registry == nil {
 		registry = crmetrics.Registry
 	}
-	caches, err := registerInjector(ctx, mgr, provider, registry)
+	caches, err := registerInjector(ctx, mgr, provider, registry, serverMinor)
 	if err != nil {
 		return err
 	}
@@ -181,6 +183,7 @@ func newManager(opts Options, log logr.Logger, server crwebhook.Server) (ctrl.Ma
 	if opts.Auditor != nil {
 		cacheOptions.ByObject = auditor.CacheByObject()
 	}
+	cacheOptions.ByObject = nodeCacheOptions(cacheOptions.ByObject)
 	mgr, err := ctrl.NewManager(opts.RestConfig, ctrl.Options{
 		Logger:                 log,
 		Metrics:                metricsserver.Options{BindAddress: opts.MetricsAddress},
@@ -202,8 +205,10 @@ func newManager(opts Options, log logr.Logger, server crwebhook.Server) (ctrl.Ma
 
 // registerInjector serves the pod injector on Path and the workload
 // validator on WorkloadPath, and returns the informers they read through,
-// by readiness check name: namespace metadata (labels) and LimitRanges.
-func registerInjector(ctx context.Context, mgr ctrl.Manager, provider *ConfigProvider, registry prometheus.Registerer) (map[string]cache.Informer, error) {
+// by readiness check name: namespace metadata (labels), LimitRanges and,
+// where the oldest kubelet decides nativeSidecar: auto (API servers 1.29 to
+// 1.31), nodes.
+func registerInjector(ctx context.Context, mgr ctrl.Manager, provider *ConfigProvider, registry prometheus.Registerer, serverMinor int) (map[string]cache.Informer, error) {
 	metrics, err := NewMetrics(registry)
 	if err != nil {
 		return nil, err
@@ -224,6 +229,13 @@ func registerInjector(ctx context.Context, mgr ctrl.Manager, provider *ConfigPro
 	if err := watch("limitrange-cache", "limitranges", limitRangeObject()); err != nil {
 		return nil, err
 	}
+	var kubelets KubeletVersionLookup
+	if config.NeedsKubeletVersion(config.NativeSidecarAuto, serverMinor) {
+		if err := watch("node-cache", "nodes", &corev1.Node{}); err != nil {
+			return nil, err
+		}
+		kubelets = ClusterKubelets{Cache: mgr.GetCache()}
+	}
 	lookup := ClusterNamespaces{Cache: mgr.GetCache(), Live: mgr.GetAPIReader()}
 	// GetWebhookServer adds the server to the manager's runnables.
 	mgr.GetWebhookServer().Register(Path, &admission.Webhook{
@@ -231,6 +243,8 @@ func registerInjector(ctx context.Context, mgr ctrl.Manager, provider *ConfigPro
 			Config:      provider,
 			Namespaces:  lookup,
 			LimitRanges: ClusterLimitRanges{Cache: mgr.GetCache()},
+			ServerMinor: serverMinor,
+			Kubelets:    kubelets,
 			Metrics:     metrics,
 		},
 		// The handler logs one line per request with its own keys.
@@ -243,7 +257,7 @@ func registerInjector(ctx context.Context, mgr ctrl.Manager, provider *ConfigPro
 }
 
 // cacheNames name the injector's caches, by readiness check, for messages.
-var cacheNames = map[string]string{"namespace-cache": "namespace cache", "limitrange-cache": "LimitRange cache"}
+var cacheNames = map[string]string{"namespace-cache": "namespace cache", "limitrange-cache": "LimitRange cache", "node-cache": "node cache"}
 
 // addChecks adds /readyz's checks (the server started, a certificate
 // loaded, each of the injector's caches synced) and /healthz's, and returns

@@ -20,7 +20,8 @@ const versionTimeout = 30 * time.Second
 // Kubernetes 1.x minor number (a later major counts as the largest minor).
 // It retries for a while: the webhook often starts with the control plane.
 // A version that is not a release (an unstamped development build reports
-// v0.0.0-master) counts as current: native sidecars, as the CLI assumes.
+// v0.0.0-master) counts as current: native sidecars whatever the kubelets,
+// as the CLI assumes.
 func serverMinorVersion(ctx context.Context, restConfig *rest.Config) (int, error) {
 	client, err := discovery.NewDiscoveryClientForConfig(restConfig)
 	if err != nil {
@@ -47,7 +48,7 @@ func serverMinorVersion(ctx context.Context, restConfig *rest.Config) (int, erro
 	if err != nil {
 		logf.FromContext(ctx).Info("the API server's version is not a release; assuming it supports native sidecars",
 			"gitVersion", gitVersion, "reason", err.Error())
-		return config.NativeSidecarMinMinor, nil
+		return config.NativeSidecarSkewFreeMinor, nil
 	}
 	return minor, nil
 }

@@ -14,6 +14,7 @@ func TestRBACIsLeastPrivilege(t *testing.T) {
 	webhook := []rbacv1.PolicyRule{
 		{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "list", "watch"}},
 		{APIGroups: []string{""}, Resources: []string{"limitranges"}, Verbs: []string{"list", "watch"}},
+		{APIGroups: []string{""}, Resources: []string{"nodes"}, Verbs: []string{"list", "watch"}},
 	}
 	auditor := []rbacv1.PolicyRule{
 		{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "list", "watch"}},
@@ -33,7 +34,7 @@ func TestRBACIsLeastPrivilege(t *testing.T) {
 		// wantLease is the rules of the leader election Role, nil for none.
 		wantLease []rbacv1.PolicyRule
 	}{
-		{name: "without the auditor the webhook only reads namespaces and LimitRanges", values: values("auditor.enabled", false), wantRules: webhook},
+		{name: "without the auditor the webhook only reads namespaces, LimitRanges and nodes", values: values("auditor.enabled", false), wantRules: webhook},
 		{
 			name:   "the auditor (on by default) reads pods and their owners, records events, and two replicas elect it with a Lease",
 			values: nil, wantRules: auditor, wantLease: lease,
@@ -144,6 +145,7 @@ func TestSelfManagedTLSGrantsItsSecretAndWebhookConfigurationsByName(t *testing.
 	wantCluster := []rbacv1.PolicyRule{
 		{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "list", "watch"}},
 		{APIGroups: []string{""}, Resources: []string{"limitranges"}, Verbs: []string{"list", "watch"}},
+		{APIGroups: []string{""}, Resources: []string{"nodes"}, Verbs: []string{"list", "watch"}},
 		{
 			APIGroups: []string{"admissionregistration.k8s.io"}, Resources: []string{"mutatingwebhookconfigurations", "validatingwebhookconfigurations"},
 			ResourceNames: []string{fullname}, Verbs: []string{"list", "watch", "update"},

@@ -42,6 +42,7 @@ var (
 	grantsWebhook = []grant{
 		{scope: "cluster", resource: "namespaces", verbs: []string{"get", "list", "watch"}, reason: "the webhook reads namespace labels (the opt-in) through a watch-backed cache"},
 		{scope: "cluster", resource: "limitranges", verbs: []string{"list", "watch"}, reason: "the webhook reads a namespace's LimitRanges through a watch-backed cache, so that the injected pod stays within them"},
+		{scope: "cluster", resource: "nodes", verbs: []string{"list", "watch"}, reason: "on API servers 1.29 to 1.31, the webhook reads the nodes' kubelet versions (a cache that keeps nothing else) to choose native sidecars"},
 	}
 	grantsAuditor = []grant{
 		{scope: "cluster", resource: "pods", verbs: []string{"get", "list", "watch"}, reason: "the auditor watches pods in opted-in namespaces and reads the ones that may lack the sidecar"},
@@ -79,7 +80,7 @@ var rbacCombinations = []struct {
 	{name: "one replica needs no election",
 		set:    map[string]string{"auditor.rolloutRestart": "false", "replicaCount": "1"},
 		grants: [][]grant{grantsWebhook, grantsAuditor}},
-	{name: "without the auditor the webhook only reads namespaces and LimitRanges",
+	{name: "without the auditor the webhook only reads namespaces, LimitRanges and nodes",
 		set:    map[string]string{"auditor.enabled": "false", "replicaCount": "2"},
 		grants: [][]grant{grantsWebhook}},
 	{name: "tls.mode=self adds its Secret and its webhook configurations, by name",
