@@ -47,7 +47,7 @@ func sidecarRows(t *table, opts *options, sc sidecarWindows, sources map[string]
 	atMostOne := true
 	for _, w := range windows {
 		perSample = append(perSample, fmt.Sprintf("%.2f", w.perSample(float64(w.other.Count))))
-		atMostOne = atMostOne && w.samples > 0 && int(w.other.Count) <= w.samples+w.edges
+		atMostOne = atMostOne && w.samples > 0 && int(w.other.Count) <= w.samples+w.edges //nolint:gosec // a count of pauses in a window, far below 2^63
 	}
 	t.add(row{group: group, figure: fmt.Sprintf("app stop-the-world pauses per sample with 0 / %s scrapers", strings.Join(scraperNames(), " / ")),
 		value: strings.Join(perSample, " / "), target: "1 at most, each (±1 at each window's edge)", verdict: judge(atMostOne)})

@@ -83,7 +83,7 @@ func (s *textStream) read(r io.Reader) ([]*dto.MetricFamily, error) {
 				}
 			}
 			if keep {
-				s.current().Write(chunk)
+				_, _ = s.current().Write(chunk) // a bytes.Buffer's writes cannot fail
 			}
 			atLineStart = chunk[len(chunk)-1] == '\n'
 		}
@@ -91,7 +91,7 @@ func (s *textStream) read(r io.Reader) ([]*dto.MetricFamily, error) {
 		case readErr == nil, errors.Is(readErr, bufio.ErrBufferFull):
 		case errors.Is(readErr, io.EOF):
 			if keep && !atLineStart {
-				s.current().WriteByte('\n')
+				_ = s.current().WriteByte('\n') // as above
 			}
 			return s.finish()
 		default:

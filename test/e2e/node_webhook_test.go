@@ -55,7 +55,7 @@ func (e *nodeEnv) scaleWebhook(t *testing.T, replicas int32) {
 				ready++
 			}
 		}
-		return int32(ready) == replicas && int32(len(pods.Items)) == replicas, nil //nolint:gosec // a handful of pods
+		return int32(ready) == replicas && int32(len(pods.Items)) == replicas, nil
 	})
 	if err != nil {
 		t.Fatalf("scale the webhook to %d: %v", replicas, err)
@@ -111,7 +111,7 @@ func TestNodeWebhookScaledToZeroLetsPodsThroughAndTheAuditorNamesThem(t *testing
 // kubectl runs bin/kubectl, of the cluster's version, as the admin.
 func (e *nodeEnv) kubectl(t *testing.T, args ...string) string {
 	t.Helper()
-	cmd := exec.CommandContext(t.Context(), e.cluster.Kubectl(), append([]string{"--kubeconfig", e.cluster.Kubeconfig()}, args...)...) //nolint:gosec // the repository's own bin/kubectl
+	cmd := exec.CommandContext(t.Context(), e.cluster.Kubectl(), append([]string{"--kubeconfig", e.cluster.Kubeconfig()}, args...)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

@@ -71,7 +71,7 @@ func (e *nodeEnv) machineKubectl(t *testing.T, args ...string) (string, error) {
 
 // runKubectl runs a kubectl binary against the node as the admin.
 func (e *nodeEnv) runKubectl(ctx context.Context, kubectl string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, kubectl, append([]string{"--kubeconfig", e.cluster.Kubeconfig()}, args...)...) //nolint:gosec // a fixed kubectl binary
+	cmd := exec.CommandContext(ctx, kubectl, append([]string{"--kubeconfig", e.cluster.Kubeconfig()}, args...)...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()

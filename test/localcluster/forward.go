@@ -37,7 +37,7 @@ func ListenOnHost(addr string) (net.Listener, error) {
 			return
 		}
 		defer func() { _ = ns.Close() }()
-		if err := unix.Setns(int(ns.Fd()), unix.CLONE_NEWNET); err != nil { //nolint:gosec // a file descriptor fits an int
+		if err := unix.Setns(int(ns.Fd()), unix.CLONE_NEWNET); err != nil {
 			done <- result{err: fmt.Errorf("enter the machine's network namespace: %w", err)}
 			return
 		}

@@ -118,7 +118,7 @@ func (n *NodeCluster) prepareRunDir() error {
 	if err != nil {
 		return fmt.Errorf("open node lock: %w", err)
 	}
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil { //nolint:gosec // a file descriptor fits an int
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		_ = lock.Close()
 		return fmt.Errorf("another local node runs from %s (one node at a time: the kubelet uses fixed host paths): %w", n.opts.RunDir, err)
 	}
@@ -216,7 +216,11 @@ func (n *NodeCluster) poll(ctx context.Context, p *Process, timeout time.Duratio
 	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
 		select {
 		case <-p.Exited():
-			return false, fmt.Errorf("%s exited: %v", p.opts.Name, p.ExitError())
+			exit := p.ExitError()
+			if exit == nil {
+				exit = errors.New("exit status 0")
+			}
+			return false, fmt.Errorf("%s exited: %w", p.opts.Name, exit)
 		default:
 		}
 		return ready(ctx)
