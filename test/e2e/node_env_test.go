@@ -87,12 +87,12 @@ func startNode() error {
 }
 
 // chartValuesFor are the only values a user of locally built images sets:
-// the images, the TLS mode that needs no cert-manager, and one replica.
+// the images and one replica. The TLS mode is the chart's default
+// (self-managed), which needs no cert-manager.
 func chartValuesFor(im localcluster.NodeImages) map[string]any {
 	return map[string]any{
 		"image":        map[string]any{"tag": im.Version},
 		"injection":    map[string]any{"sidecar": map[string]any{"image": im.Ref("sidecar")}},
-		"tls":          map[string]any{"mode": "helm"},
 		"replicaCount": 1,
 	}
 }
