@@ -96,10 +96,17 @@ func (a *Auditor) reachabilityGate() string {
 		return "the webhook is not ready, the new pod would lack the sidecar too"
 	case a.whileReady > 0:
 		return "pods created while the webhook was ready lack the sidecar: the API server cannot reach it"
-	case a.lastInjected.Before(a.readySince) && !a.probeAt.Before(a.readySince):
+	case !a.provenLocked() && !a.probeAt.Before(a.readySince):
 		return "waiting for a pod created since the webhook became ready to show that the API server reaches it"
 	}
 	return ""
+}
+
+// provenLocked reports whether an injected pod was created during the
+// current ready stretch. Creation times are whole seconds, so the stretch
+// counts from the start of its first second. a.mu must be held.
+func (a *Auditor) provenLocked() bool {
+	return !a.lastInjected.Before(a.readySince.Truncate(time.Second))
 }
 
 // noteEviction records an eviction; made before any proof of
@@ -107,7 +114,7 @@ func (a *Auditor) reachabilityGate() string {
 func (a *Auditor) noteEviction(now time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.lastInjected.Before(a.readySince) {
+	if !a.provenLocked() {
 		a.probeAt = now
 	}
 }

@@ -189,6 +189,23 @@ func TestABrokenCABundleCostsOneEvictionThenAWebhookUnreachableEventAndNoMore(t 
 	}
 }
 
+func TestAnInjectedPodCreatedInTheSecondTheWebhookBecameReadyProvesItReachable(t *testing.T) {
+	web, api := deployment("shop", "web"), deployment("shop", "api")
+	webRS, apiRS := replicaSet("shop", "web-1", web), replicaSet("shop", "api-1", api)
+	before := createdAt(start.Add(-time.Hour))
+	w := newWorld(t, restartSettings, namespace("shop", enabled), web, api, webRS, apiRS,
+		pod("shop", "web-1-a", webRS, before), pod("shop", "api-1-a", apiRS, before),
+		// Stored creation times are whole seconds: this pod was created
+		// after the webhook became ready, 300 ms into the second.
+		pod("shop", "proof", nil, createdAt(start), injected))
+	w.now = start.Add(300 * time.Millisecond)
+	w.observe(t)
+	w.reconcile(t, "shop/proof", "shop/web-1-a", "shop/api-1-a")
+	if diff := cmp.Diff([]string{"shop/web-1-a", "shop/api-1-a"}, w.takeEvicted()); diff != "" {
+		t.Errorf("evicted (-want +got):\n%s", diff)
+	}
+}
+
 func TestCreatedWhileReady(t *testing.T) {
 	tests := []struct {
 		name string
