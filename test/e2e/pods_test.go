@@ -99,10 +99,11 @@ func assertInjected(t *testing.T, stored *corev1.Pod, interval string) {
 		t.Fatalf("status annotation %q: %v", ann[config.AnnotationStatus], err)
 	}
 	wantStatus := injector.Status{
-		Version: testVersion,
-		Sidecar: config.SidecarContainerName,
-		Native:  true,
-		Port:    9184,
+		Version:     testVersion,
+		Sidecar:     config.SidecarContainerName,
+		Native:      true,
+		NativeBasis: "apiserver 1.37",
+		Port:        9184,
 		Target: injector.StatusTarget{
 			Container: "app", Ports: []int32{6060}, ExpvarPath: "/debug/vars", PprofPath: "/debug/pprof",
 		},
