@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/gopherscope/gopherscope/config"
+	"github.com/gopherscope/gopherscope/injector"
 )
 
 // TestInjection shares one control plane, chart and webhook (default
@@ -107,6 +108,9 @@ func TestInjection(t *testing.T) {
 			t.Errorf("warnings in the API response (-want +got):\n%s", diff)
 		}
 		assertInjected(t, stored, "10s")
+		if status, err := injector.ParseStatus(stored.Annotations[config.AnnotationStatus]); err != nil || !cmp.Equal(want, status.Warnings) {
+			t.Errorf("warnings in the status annotation: %v (%v), want %q", status.Warnings, err, want)
+		}
 		if got := stored.Annotations[config.AnnotationInterval]; got != "soon" {
 			t.Errorf("the user's annotation = %q, want it kept as written (soon)", got)
 		}

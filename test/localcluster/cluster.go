@@ -65,6 +65,11 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		return nil, fmt.Errorf("create API server cert dir: %w", err)
 	}
 	env.ControlPlane.APIServer = &envtest.APIServer{CertDir: apiCertDir}
+	if InNodeNetwork() {
+		// The node's namespace has no default route, from which
+		// kube-apiserver would pick its advertised address: name one.
+		env.ControlPlane.APIServer.Configure().Set("advertise-address", NodeIP)
+	}
 	opts.Logf("starting kube-apiserver and etcd from %s", bin)
 	start := time.Now()
 	cfg, err := startEnv(ctx, env)
