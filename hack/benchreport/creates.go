@@ -62,7 +62,7 @@ func benchCreates(ctx context.Context, opts *options, w *rig.Webhook, t *table, 
 		{label: "typical pod (2 containers, 20 env vars)", pod: testfixture.TypicalPod, rate: opts.CreateRate, d: opts.CreateDuration, target: typicalCreateTarget},
 		{label: "large pod (20 containers, 2,000 env vars, 1 MiB)", pod: testfixture.LargePod, rate: opts.LargeRate, d: opts.LargeDuration, target: largeCreateTarget},
 	} {
-		without, with, spent, err := compareCreates(ctx, client, times, opts.Rounds, c, logf)
+		without, with, spent, err := compareCreates(ctx, client, times, opts.CreateRounds, c, logf)
 		if err != nil {
 			return err
 		}

@@ -16,6 +16,7 @@ type options struct {
 	Keep           bool
 	FailOnMiss     bool
 	Rounds         int
+	CreateRounds   int
 	CreateRate     float64
 	CreateDuration time.Duration
 	LargeRate      float64
@@ -41,7 +42,8 @@ func (o *options) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.WorkDir, "work-dir", "", "scratch directory for logs (default: a new temporary one, removed after a clean run)")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the work directory")
 	fs.BoolVar(&o.FailOnMiss, "fail-on-miss", false, "exit 1 when a figure misses its target (misses are always marked and counted)")
-	fs.IntVar(&o.Rounds, "rounds", 3, "rounds of each comparison: with and without the webhook alternate, and so do 1, 2 and 10 scrapers of the sidecar")
+	fs.IntVar(&o.Rounds, "rounds", 3, "rounds of the comparisons straight to the webhook (floor and injection alternate) and of the sidecar's (1, 2 and 10 scrapers take turns)")
+	fs.IntVar(&o.CreateRounds, "create-rounds", 10, "rounds of the pod creates, with and without the webhook alternating (short rounds share a noisy machine's bursts)")
 	fs.Float64Var(&o.CreateRate, "create-rate", 100, "pod creates per second through the API server, typical pod")
 	fs.DurationVar(&o.CreateDuration, "create-duration", 30*time.Second, "length of the typical pod's creates with the webhook, and again without (split into rounds)")
 	fs.Float64Var(&o.LargeRate, "large-rate", 3, "pod creates per second through the API server, large pod")
@@ -65,9 +67,9 @@ func (o *options) Validate() error {
 	if o.GoBench == "" {
 		errs = append(errs, errors.New("--gobench: the Go benchmark output is required (hack/bench.sh writes it)"))
 	}
-	if o.Connections < 1 || o.Rate <= 0 || o.Rounds < 1 || o.CreateRate <= 0 || o.LargeRate <= 0 {
-		errs = append(errs, fmt.Errorf("--connections %d, --rate %g, --create-rate %g, --large-rate %g and --rounds %d must be positive",
-			o.Connections, o.Rate, o.CreateRate, o.LargeRate, o.Rounds))
+	if o.Connections < 1 || o.Rate <= 0 || o.Rounds < 1 || o.CreateRounds < 1 || o.CreateRate <= 0 || o.LargeRate <= 0 {
+		errs = append(errs, fmt.Errorf("--connections %d, --rate %g, --create-rate %g, --large-rate %g, --rounds %d and --create-rounds %d must be positive",
+			o.Connections, o.Rate, o.CreateRate, o.LargeRate, o.Rounds, o.CreateRounds))
 	}
 	for _, d := range []time.Duration{o.CreateDuration, o.LargeDuration, o.LoadDuration, o.SampleOnly, o.ScrapersTime, o.SourceTime, o.FloorTime} {
 		if d < 5*time.Second {
