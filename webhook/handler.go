@@ -176,21 +176,25 @@ func (h *PodInjector) limitRanges(ctx context.Context, namespace string) ([]core
 // logDecision writes the one log line of a request. It never logs the
 // object, its env values or the warnings' text (they quote user values).
 func (h *PodInjector) logDecision(ctx context.Context, req admission.Request, out outcome) {
+	logAdmission(ctx, req, "admission decision", out.err,
+		"pod", out.pod, "decision", out.result, "reason", out.reason, "warnings", out.warnings)
+}
+
+// logAdmission writes the one log line of an admission decision: the
+// request's namespace, uid, operation and dry run, then keysAndValues; an
+// error makes it an error line.
+func logAdmission(ctx context.Context, req admission.Request, msg string, err error, keysAndValues ...any) {
 	log := logf.FromContext(ctx).WithValues(
 		"namespace", req.Namespace,
-		"pod", out.pod,
 		"uid", req.UID,
 		"operation", req.Operation,
-		"decision", out.result,
-		"reason", out.reason,
 		"dryRun", req.DryRun != nil && *req.DryRun,
-		"warnings", out.warnings,
-	)
-	if out.err != nil {
-		log.Error(out.err, "admission decision")
+	).WithValues(keysAndValues...)
+	if err != nil {
+		log.Error(err, msg)
 		return
 	}
-	log.Info("admission decision")
+	log.Info(msg)
 }
 
 // isPodRequest reports whether the request is about a v1 Pod itself (not a

@@ -15,7 +15,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/json"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
@@ -168,20 +167,6 @@ func lookupNamespaceLabels(ctx context.Context, lookup NamespaceLookup, timeout 
 // logDecision writes the one log line of a request. It never logs the
 // object or the warnings' text (they quote user values).
 func (v *WorkloadValidator) logDecision(ctx context.Context, req admission.Request, out workloadOutcome) {
-	log := logf.FromContext(ctx).WithValues(
-		"namespace", req.Namespace,
-		"kind", req.Kind.Kind,
-		"name", req.Name,
-		"uid", req.UID,
-		"operation", req.Operation,
-		"decision", out.result,
-		"reason", out.reason,
-		"dryRun", req.DryRun != nil && *req.DryRun,
-		"warnings", out.warnings,
-	)
-	if out.err != nil {
-		log.Error(out.err, "workload check")
-		return
-	}
-	log.Info("workload check")
+	logAdmission(ctx, req, "workload check", out.err,
+		"kind", req.Kind.Kind, "name", req.Name, "decision", out.result, "reason", out.reason, "warnings", out.warnings)
 }
