@@ -78,7 +78,13 @@ func (a *Auditor) uninjected(ctx context.Context, key types.NamespacedName) (*co
 	if pod.DeletionTimestamp != nil || pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
 		return nil, nil
 	}
-	_, _, decision := injector.Inject(pod, injector.Namespace{Name: pod.Namespace, Labels: ns.Labels}, a.opts.Config())
+	// The webhook skips a pod its namespace's LimitRanges would refuse with
+	// the sidecar: judged without them, such a pod would look missed.
+	var ranges corev1.LimitRangeList
+	if err := a.opts.Cache.List(ctx, &ranges, client.InNamespace(pod.Namespace)); err != nil {
+		return nil, fmt.Errorf("list the LimitRanges of namespace %q from the cache: %w", pod.Namespace, err)
+	}
+	_, _, decision := injector.Inject(pod, injector.Namespace{Name: pod.Namespace, Labels: ns.Labels, LimitRanges: ranges.Items}, a.opts.Config())
 	if decision.Action != injector.ActionInject {
 		ctrl.LoggerFrom(ctx).V(1).Info("candidate pod is not one to inject", "decision", decision.Action, "reason", decision.Reason)
 		return nil, nil

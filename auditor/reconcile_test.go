@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -43,9 +44,13 @@ func TestReconcileCountsOnlyPodsThatShouldHaveBeenInjected(t *testing.T) {
 		{"a hostNetwork pod is not, since the config does not allow it", pod("shop", "host", nil, func(p *corev1.Pod) { p.Spec.HostNetwork = true }), false},
 		{"one of gopherscope's own pods is not", pod("shop", "webhook", nil, labels(map[string]string{config.LabelComponent: "webhook"})), false},
 		{"a pod whose namespace is unknown is not", pod("gone", "orphan", nil), false},
+		{"a pod its namespace's LimitRange would refuse with the sidecar is not", pod("capped", "small", nil), false},
 	}
 	objs := []client.Object{namespace("shop", enabled), namespace("plain", nil), namespace("kube-system", enabled),
-		namespace("off", map[string]string{config.KeyInject: config.InjectDisabled})}
+		namespace("off", map[string]string{config.KeyInject: config.InjectDisabled}), namespace("capped", enabled),
+		&corev1.LimitRange{ObjectMeta: metav1.ObjectMeta{Name: "small", Namespace: "capped"}, Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{{
+			Type: corev1.LimitTypeContainer, Max: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("32Mi")},
+		}}}}}
 	for _, tt := range tests {
 		objs = append(objs, tt.pod)
 	}
