@@ -237,12 +237,13 @@ func registerInjector(ctx context.Context, mgr ctrl.Manager, provider *ConfigPro
 		kubelets = ClusterKubelets{Cache: mgr.GetCache()}
 	}
 	lookup := ClusterNamespaces{Cache: mgr.GetCache(), Live: mgr.GetAPIReader()}
+	ranges := ClusterLimitRanges{Cache: mgr.GetCache()}
 	// GetWebhookServer adds the server to the manager's runnables.
 	mgr.GetWebhookServer().Register(Path, &admission.Webhook{
 		Handler: &PodInjector{
 			Config:      provider,
 			Namespaces:  lookup,
-			LimitRanges: ClusterLimitRanges{Cache: mgr.GetCache()},
+			LimitRanges: ranges,
 			ServerMinor: serverMinor,
 			Kubelets:    kubelets,
 			Metrics:     metrics,
@@ -250,7 +251,7 @@ func registerInjector(ctx context.Context, mgr ctrl.Manager, provider *ConfigPro
 		// The handler logs one line per request with its own keys.
 		LogConstructor: func(base logr.Logger, _ *admission.Request) logr.Logger { return base },
 	})
-	if err := registerWorkloadValidator(mgr.GetWebhookServer(), provider, lookup, registry); err != nil {
+	if err := registerWorkloadValidator(mgr.GetWebhookServer(), provider, lookup, ranges, registry); err != nil {
 		return nil, err
 	}
 	return caches, nil

@@ -16,7 +16,7 @@ const (
 	CheckWarned = "warned"
 	// CheckDenied: refused, as its pods would be (strict mode).
 	CheckDenied = "denied"
-	// CheckError: not checked (malformed, namespace unknown, internal
+	// CheckError: not checked (malformed, namespace or LimitRanges unknown, internal
 	// error); the API server admits it (failurePolicy Ignore).
 	CheckError = "error"
 )

@@ -40,6 +40,9 @@ type WorkloadValidator struct {
 	Config *ConfigProvider
 	// Namespaces looks up the labels of the workload's namespace.
 	Namespaces NamespaceLookup
+	// LimitRanges looks up the LimitRanges of the workload's namespace, which
+	// its pods must fit; nil knows none.
+	LimitRanges LimitRangeLookup
 	// Metrics counts the checks; nil counts nothing.
 	Metrics *WorkloadMetrics
 	// LookupTimeout bounds the namespace lookup; 0 means DefaultLookupTimeout.
@@ -125,9 +128,16 @@ func (v *WorkloadValidator) handle(ctx context.Context, req admission.Request) (
 		// The pods will be told; nothing to add here.
 		return admission.Allowed("namespace unknown; not checked"), workloadOutcome{result: CheckError, reason: ReasonNamespaceUnknown, err: err}
 	}
+	var ranges []corev1.LimitRange
+	if v.LimitRanges != nil {
+		if ranges, err = v.LimitRanges.LimitRanges(ctx, req.Namespace); err != nil {
+			// The pods will be told; nothing to add here.
+			return admission.Allowed("LimitRanges unknown; not checked"), workloadOutcome{result: CheckError, reason: ReasonLimitRangesUnknown, err: err}
+		}
+	}
 	pod := &corev1.Pod{ObjectMeta: *template.ObjectMeta.DeepCopy(), Spec: template.Spec}
 	pod.Namespace = req.Namespace
-	_, warnings, decision := injector.Inject(pod, injector.Namespace{Name: req.Namespace, Labels: labels}, v.Config.Load())
+	_, warnings, decision := injector.Inject(pod, injector.Namespace{Name: req.Namespace, Labels: labels, LimitRanges: ranges}, v.Config.Load())
 	if decision.Action == injector.ActionDeny {
 		return admission.Denied(decision.Message).WithWarnings(warnings...), workloadOutcome{result: CheckDenied, reason: decision.Reason}
 	}
@@ -140,13 +150,13 @@ func (v *WorkloadValidator) handle(ctx context.Context, req admission.Request) (
 }
 
 // registerWorkloadValidator serves the workload validator on WorkloadPath.
-func registerWorkloadValidator(server crwebhook.Server, provider *ConfigProvider, lookup NamespaceLookup, registry prometheus.Registerer) error {
+func registerWorkloadValidator(server crwebhook.Server, provider *ConfigProvider, lookup NamespaceLookup, ranges LimitRangeLookup, registry prometheus.Registerer) error {
 	metrics, err := NewWorkloadMetrics(registry)
 	if err != nil {
 		return err
 	}
 	server.Register(WorkloadPath, &admission.Webhook{
-		Handler: &WorkloadValidator{Config: provider, Namespaces: lookup, Metrics: metrics},
+		Handler: &WorkloadValidator{Config: provider, Namespaces: lookup, LimitRanges: ranges, Metrics: metrics},
 		// The handler logs one line per request with its own keys.
 		LogConstructor: func(base logr.Logger, _ *admission.Request) logr.Logger { return base },
 	})

@@ -240,14 +240,15 @@ func TestWorkloadValidatorAnswersLikeThePodHandlerOnEveryGoldenCase(t *testing.T
 	for _, c := range loadHandlerCases(t) {
 		t.Run(c.name, func(t *testing.T) {
 			namespaces := NamespaceMap{c.namespace: c.labels}
-			pods := &PodInjector{Config: NewConfigProvider(c.cfg), Namespaces: namespaces}
+			limitRanges := LimitRangeMap{c.namespace: c.limitRanges}
+			pods := &PodInjector{Config: NewConfigProvider(c.cfg), Namespaces: namespaces, LimitRanges: limitRanges}
 			podResp := pods.Handle(t.Context(), admission.Request{AdmissionRequest: podRequest(c.namespace, c.typed)})
 			var pod corev1.Pod
 			if err := json.Unmarshal(c.typed, &pod); err != nil {
 				t.Fatal(err)
 			}
 			tmpl := corev1.PodTemplateSpec{ObjectMeta: pod.ObjectMeta, Spec: pod.Spec}
-			v := &WorkloadValidator{Config: NewConfigProvider(c.cfg), Namespaces: namespaces}
+			v := &WorkloadValidator{Config: NewConfigProvider(c.cfg), Namespaces: namespaces, LimitRanges: limitRanges}
 			for _, kind := range []metav1.GroupVersionKind{deploymentKind, cronJobKind} {
 				req := workloadRequest(t, admissionv1.Create, c.namespace, kind, workload(t, kind, tmpl), nil)
 				resp := v.Handle(t.Context(), admission.Request{AdmissionRequest: req})
