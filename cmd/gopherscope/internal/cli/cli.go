@@ -82,7 +82,7 @@ func runInject(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	fs.StringVar(&opts.file, "f", "", "the YAML to inject: a file, or - for stdin (required)")
 	fs.StringVar(&opts.configPath, "config", "", "injection config file (default: built-in defaults)")
-	fs.StringVar(&opts.kubeVersion, "kube-version", "", "the cluster's Kubernetes version, e.g. 1.28, to choose native or classic sidecars (default: native)")
+	fs.StringVar(&opts.kubeVersion, "kube-version", "", "the oldest Kubernetes version in the cluster, API server or kubelet, e.g. 1.28, to choose native or classic sidecars (default: native)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
