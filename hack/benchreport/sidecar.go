@@ -88,19 +88,21 @@ func benchSidecar(ctx context.Context, opts *options, workDir string, benches ma
 			return err
 		}
 	}
-	floor, fetch, err := measureFloors(ctx, opts, workDir, logf)
+	floor, err := measureClientGolang(ctx, opts, workDir, logf)
 	if err != nil {
 		return err
 	}
-	sidecarRows(t, opts, sidecar, sources, floor, fetch)
+	sidecarRows(t, opts, sidecar, sources, floor)
 	return nil
 }
 
 // sidecarWindows are the sidecar's measurement windows next to the demo
-// app's expvar mode: without scrapers, and with each of scraperCounts.
+// app's expvar mode: without scrapers, and with each of scraperCounts; and
+// the fetch-only floor, measured during the window without scrapers.
 type sidecarWindows struct {
 	none     window
 	scrapers [len(scraperCounts)]window
+	fetch    rig.Span
 }
 
 // measureSidecar runs the sidecar next to the demo app (expvar and pprof)
@@ -117,12 +119,11 @@ func measureSidecar(ctx context.Context, opts *options, workDir string, logf fun
 		return w, err
 	}
 	defer func() { err = errors.Join(err, sc.Stop()) }()
-	logf("sidecar sampling the demo app every %s (pid %d, env %q); warming up %s", sampleInterval, sc.Pid(), env, sidecarWarmup)
-	time.Sleep(sidecarWarmup)
-	if w.none, err = measure(ctx, app, sc, sc.URL+"/metrics", 0, opts.SampleOnly); err != nil {
+	logf("sidecar sampling the demo app every %s (pid %d, env %q)", sampleInterval, sc.Pid(), env)
+	if w.none, w.fetch, err = measureIdle(ctx, opts, workDir, app, sc); err != nil {
 		return w, err
 	}
-	logf("sidecar, no scrapers: %s", w.none)
+	logf("sidecar, no scrapers: %s; fetch floor: CPU %s in %s", w.none, w.fetch.CPU, w.fetch.Elapsed.Round(time.Millisecond))
 	slice := opts.ScrapersTime / time.Duration(opts.Rounds)
 	err = takeTurns(opts.Rounds, len(scraperCounts), func(which, round int) error {
 		m, err := measure(ctx, app, sc, sc.URL+"/metrics", scraperCounts[which], slice)
@@ -174,43 +175,52 @@ func splitEnv(s string) []string {
 	return strings.Split(s, ",")
 }
 
-// measureFloors measures the sidecar's floors together: the demo app's
-// own client_golang /metrics scraped once per interval (the app's
-// stop-the-world floor), and, next to another demo app, a process that
-// only fetches expvar and the pprof index once per interval (the CPU floor).
-func measureFloors(ctx context.Context, opts *options, workDir string, logf func(string, ...any)) (w window, fetch rig.Span, err error) {
-	app, err := rig.StartDemoApp(ctx, opts.RepoRoot, workDir, "prometheus")
-	if err != nil {
-		return w, fetch, err
-	}
-	defer func() { err = errors.Join(err, app.Stop()) }()
-	url := "http://127.0.0.1:" + strconv.Itoa(app.DebugPort) + "/metrics"
-	if _, err := rig.Scrape(ctx, http.DefaultClient, url); err != nil {
-		return w, fetch, err
-	}
+// measureIdle measures the sidecar without scrapers and, at the same time,
+// so that both see the same machine, its CPU floor: next to a demo app of
+// its own, a process that only fetches expvar and the pprof index once per
+// interval. Both cost a few milliseconds a second, too little to disturb
+// each other.
+func measureIdle(ctx context.Context, opts *options, workDir string, app *rig.DemoApp, sc *rig.Sidecar) (none window, fetch rig.Span, err error) {
 	other, err := rig.StartDemoApp(ctx, opts.RepoRoot, workDir, "expvar")
 	if err != nil {
-		return w, fetch, err
+		return none, fetch, err
 	}
 	defer func() { err = errors.Join(err, other.Stop()) }()
 	fetcher, err := startFetchFloor(other, workDir, sidecarEnv(opts))
 	if err != nil {
-		return w, fetch, err
+		return none, fetch, err
 	}
 	defer func() { err = errors.Join(err, fetcher.Stop()) }()
 	time.Sleep(sidecarWarmup)
 	monitor, err := rig.StartMonitor(fetcher.Pid(), time.Second)
 	if err != nil {
-		return w, fetch, err
+		return none, fetch, err
 	}
-	w, err = measure(ctx, app, nil, url, 1, opts.FloorTime)
+	none, err = measure(ctx, app, sc, sc.URL+"/metrics", 0, opts.SampleOnly)
 	readings, merr := monitor.Stop()
 	if err = errors.Join(err, merr); err != nil {
-		return w, fetch, err
+		return none, fetch, err
 	}
-	fetch = rig.Summarize(readings)
-	logf("client_golang scraped directly: %s; fetch floor: CPU %s in %s, RSS %s", w, fetch.CPU, fetch.Elapsed.Round(time.Millisecond), rig.MiB(fetch.PeakRSS))
-	return w, fetch, nil
+	return none, rig.Summarize(readings), nil
+}
+
+// measureClientGolang scrapes the demo app's own client_golang /metrics
+// once per interval: the app's stop-the-world floor.
+func measureClientGolang(ctx context.Context, opts *options, workDir string, logf func(string, ...any)) (w window, err error) {
+	app, err := rig.StartDemoApp(ctx, opts.RepoRoot, workDir, "prometheus")
+	if err != nil {
+		return w, err
+	}
+	defer func() { err = errors.Join(err, app.Stop()) }()
+	url := "http://127.0.0.1:" + strconv.Itoa(app.DebugPort) + "/metrics"
+	if _, err := rig.Scrape(ctx, http.DefaultClient, url); err != nil {
+		return w, err
+	}
+	if w, err = measure(ctx, app, nil, url, 1, opts.FloorTime); err != nil {
+		return w, err
+	}
+	logf("client_golang scraped directly: %s", w)
+	return w, nil
 }
 
 // measure scrapes url with n scrapers, each once per sampleInterval, for

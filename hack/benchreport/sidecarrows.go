@@ -10,17 +10,17 @@ import (
 )
 
 // sidecarRows adds the sidecar's steady-state figures.
-func sidecarRows(t *table, opts *options, sc sidecarWindows, sources map[string]window, floor window, fetch rig.Span) {
+func sidecarRows(t *table, opts *options, sc sidecarWindows, sources map[string]window, floor window) {
 	const group = "sidecar"
 	rssRows(t, opts, sc, sources)
 
 	cpu := sc.none.perSample(float64(sc.none.usage.CPU))
-	fetchSamples := math.Round(fetch.Elapsed.Seconds() / sampleInterval.Seconds())
+	fetchSamples := math.Round(sc.fetch.Elapsed.Seconds() / sampleInterval.Seconds())
 	fetchCPU := 0.0
 	if fetchSamples > 0 {
-		fetchCPU = float64(fetch.CPU) / fetchSamples
+		fetchCPU = float64(sc.fetch.CPU) / fetchSamples
 	}
-	t.add(row{group: group, figure: fmt.Sprintf("CPU per sample at %s, no scrapers (floor: a process that only GETs the same two endpoints)", sampleInterval),
+	t.add(row{group: group, figure: fmt.Sprintf("CPU per sample at %s, no scrapers (floor: a process that only GETs the same two endpoints, at the same time)", sampleInterval),
 		value: fmt.Sprintf("%s (stat ticks: %s)", formatNs(cpu), formatNs(sc.none.perSample(float64(sc.none.usage.CPUTicks)))),
 		floor: formatNs(fetchCPU), ratio: ratio(cpu, fetchCPU),
 		target: fmt.Sprintf("×%.2f at most", cpuFloorTarget), verdict: judge(sc.none.samples > 0 && fetchCPU > 0 && cpu <= cpuFloorTarget*fetchCPU)})

@@ -61,7 +61,8 @@ func TestSidecarRowsJudgeEachTarget(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tb := &table{}
-			sidecarRows(tb, opts, tt.windows, tt.sources, sampled(30, 0, 0, 0), fetch)
+			tt.windows.fetch = fetch
+			sidecarRows(tb, opts, tt.windows, tt.sources, sampled(30, 0, 0, 0))
 			var misses []string
 			for _, r := range tb.rows {
 				if r.verdict != missed {
