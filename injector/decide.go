@@ -11,11 +11,13 @@ import (
 )
 
 // plan is what decide settled for an injection: the pod's settings, the
-// sidecar's port and whether it is a native sidecar.
+// sidecar's port, whether it is a native sidecar, and the pod-level requests
+// to write out (unsetPodRequests).
 type plan struct {
-	settings settings
-	port     int32
-	native   bool
+	settings    settings
+	port        int32
+	native      bool
+	podRequests corev1.ResourceList
 }
 
 // decide returns whether pod is injected and, when it is, how. It applies,
@@ -96,7 +98,7 @@ func decide(pod *corev1.Pod, ns Namespace, cfg *config.Config) (plan, []string, 
 	if portWarning != "" {
 		warnings = append(warnings, portWarning)
 	}
-	p := plan{settings: s, port: port, native: native}
+	p := plan{settings: s, port: port, native: native, podRequests: unsetPodRequests(pod)}
 	warnings = append(warnings, placementWarnings(pod, port, p.native)...)
 	return p, warnings, Decision{Action: ActionInject, Reason: ReasonInjected, Message: p.message()}
 }

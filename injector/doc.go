@@ -4,7 +4,8 @@
 // webhook and the offline CLI are adapters around it.
 //
 // Its invariant: injection only appends (the sidecar, to initContainers as a
-// native sidecar or to containers) and sets annotations that are absent (the
-// status is rewritten on re-injection); it is deterministic, and injecting
-// its result again changes nothing.
+// native sidecar or to containers) and sets what is absent: annotations (the
+// status is rewritten on re-injection) and the pod-level requests that the
+// pod-level limits imply; it is deterministic, and injecting its result
+// again changes nothing.
 package injector

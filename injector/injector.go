@@ -82,6 +82,12 @@ func build(pod *corev1.Pod, p *plan, cfg *config.Config, warnings []string) (*co
 	} else {
 		out.Spec.Containers = append(out.Spec.Containers, sidecar)
 	}
+	for name, q := range p.podRequests {
+		if out.Spec.Resources.Requests == nil {
+			out.Spec.Resources.Requests = corev1.ResourceList{}
+		}
+		out.Spec.Resources.Requests[name] = q.DeepCopy()
+	}
 	st := Status{
 		Version:     cmp.Or(cfg.InjectorVersion, "unknown"),
 		Sidecar:     config.SidecarContainerName,

@@ -75,8 +75,9 @@ func checkInjectProperties(t *testing.T, pod *corev1.Pod, ns Namespace, cfg *con
 	}
 }
 
-// checkOnlyAppended asserts that out is in with containers appended and
-// annotations set, and nothing else: every container, init container,
+// checkOnlyAppended asserts that out is in with containers appended,
+// annotations set and pod-level requests set to the pod-level limits where
+// they were unset, and nothing else: every container, init container,
 // label and annotation of in is still there, unchanged and in order (the
 // status annotation excepted: a re-injection rewrites it).
 func checkOnlyAppended(t *testing.T, in, out *corev1.Pod) {
@@ -99,6 +100,20 @@ func checkOnlyAppended(t *testing.T, in, out *corev1.Pod) {
 	trimmed.Annotations = maps.Clone(in.Annotations)
 	trimmed.Spec.Containers = trimmed.Spec.Containers[:len(in.Spec.Containers)]
 	trimmed.Spec.InitContainers = trimmed.Spec.InitContainers[:len(in.Spec.InitContainers)]
+	if r := trimmed.Spec.Resources; r != nil {
+		for name, q := range r.Requests {
+			if _, was := in.Spec.Resources.Requests[name]; was {
+				continue
+			}
+			if limit := in.Spec.Resources.Limits[name]; !q.Equal(limit) {
+				t.Fatalf("injection set the pod-level %s request to %s, not to its limit %s", name, q.String(), limit.String())
+			}
+			delete(r.Requests, name)
+		}
+		if len(r.Requests) == 0 && in.Spec.Resources.Requests == nil {
+			r.Requests = nil
+		}
+	}
 	if !equality.Semantic.DeepEqual(in, trimmed) {
 		t.Fatalf("injection changed more than it appended (-in +out without additions):\n%s", cmp.Diff(in, trimmed))
 	}
