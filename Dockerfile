@@ -35,30 +35,24 @@ RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache
       -o /out/ ./cmd/webhook ./cmd/sidecar
 
 FROM scratch AS base
+ARG VERSION REVISION CREATED
+LABEL org.opencontainers.image.source="https://github.com/gopherscope/gopherscope" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${CREATED}"
 COPY --chmod=0644 hack/images/rootfs/etc/passwd hack/images/rootfs/etc/group /etc/
 USER 65532:65532
 WORKDIR /
 
 FROM base AS webhook
-ARG VERSION REVISION CREATED
 LABEL org.opencontainers.image.title="gopherscope-webhook" \
-      org.opencontainers.image.description="gopherscope admission webhook: injects the Go runtime metrics sidecar into opted-in pods" \
-      org.opencontainers.image.source="https://github.com/gopherscope/gopherscope" \
-      org.opencontainers.image.licenses="Apache-2.0" \
-      org.opencontainers.image.version="${VERSION}" \
-      org.opencontainers.image.revision="${REVISION}" \
-      org.opencontainers.image.created="${CREATED}"
+      org.opencontainers.image.description="gopherscope admission webhook: injects the Go runtime metrics sidecar into opted-in pods"
 COPY --from=build /out/webhook /webhook
 ENTRYPOINT ["/webhook"]
 
 FROM base AS sidecar
-ARG VERSION REVISION CREATED
 LABEL org.opencontainers.image.title="gopherscope-sidecar" \
-      org.opencontainers.image.description="gopherscope sidecar: reads a Go app's expvar and pprof endpoints and serves its Go runtime metrics" \
-      org.opencontainers.image.source="https://github.com/gopherscope/gopherscope" \
-      org.opencontainers.image.licenses="Apache-2.0" \
-      org.opencontainers.image.version="${VERSION}" \
-      org.opencontainers.image.revision="${REVISION}" \
-      org.opencontainers.image.created="${CREATED}"
+      org.opencontainers.image.description="gopherscope sidecar: reads a Go app's expvar and pprof endpoints and serves its Go runtime metrics"
 COPY --from=build /out/sidecar /sidecar
 ENTRYPOINT ["/sidecar"]

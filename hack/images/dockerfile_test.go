@@ -46,7 +46,8 @@ func TestDockerfileMatchesImages(t *testing.T) {
 		if err := json.Unmarshal([]byte(stage.last("ENTRYPOINT")), &want.Entrypoint); err != nil {
 			t.Errorf("stage %s: ENTRYPOINT %s is not in exec form: %v", image, stage.last("ENTRYPOINT"), err)
 		}
-		for _, label := range stage.all("LABEL") {
+		// A stage inherits its base's labels and may override them.
+		for _, label := range append(base.all("LABEL"), stage.all("LABEL")...) {
 			for _, kv := range labelPair.FindAllStringSubmatch(label, -1) {
 				want.Labels[kv[1]] = vars.Replace(kv[2])
 			}
