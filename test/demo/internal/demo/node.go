@@ -15,7 +15,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/gopherscope/gopherscope/config"
 	sidecarconf "github.com/gopherscope/gopherscope/config/names"
 	"github.com/gopherscope/gopherscope/test/localcluster"
 )
@@ -37,15 +36,7 @@ func runOnNode(ctx context.Context, opts *Options) (err error) {
 
 	out.say("gopherscope demo: the whole product on an embedded local cluster (Ctrl-C to stop)")
 	out.say("Mode: node (a real kubelet, containerd and runc in the network namespace %s; pods at %s)", localcluster.NetnsName, localcluster.PodCIDR)
-	out.step(1, "Building the images (make images) and starting a single-node cluster")
-	out.detail("(etcd, kube-apiserver, controller-manager, scheduler, kubelet and kube-proxy from bin/; containerd and runc from the OS)")
-	images, err := localcluster.BuildNodeImages(ctx, opts.RepoRoot, workDir, demoImageVersion)
-	if err != nil {
-		return err
-	}
-	cluster, err := localcluster.StartNode(ctx, localcluster.NodeOptions{
-		RepoRoot: opts.RepoRoot, Images: images.Archives, PauseImage: images.Ref("pause"), Logf: out.detail,
-	})
+	images, cluster, err := startDemoNode(ctx, opts, out, workDir)
 	if err != nil {
 		return err
 	}
@@ -59,24 +50,13 @@ func runOnNode(ctx context.Context, opts *Options) (err error) {
 		out.say("Stopped everything in %s; the node's logs stay in %s/logs until the next run.", time.Since(start).Round(100*time.Millisecond), cluster.RunDir())
 	}()
 
-	out.step(2, "Installing the Helm chart: helm install gopherscope charts/gopherscope --namespace gopherscope --create-namespace --wait")
-	out.detail("--set image.tag=%s --set injection.sidecar.image=%s --set tls.mode=helm --set replicaCount=1", images.Version, images.Ref("sidecar"))
-	if _, err := cluster.InstallChart(ctx, localcluster.ReleaseOptions{Values: map[string]any{
-		"image":        map[string]any{"tag": images.Version},
-		"injection":    map[string]any{"sidecar": map[string]any{"image": images.Ref("sidecar")}},
-		"tls":          map[string]any{"mode": "helm"},
-		"replicaCount": 1,
-	}}); err != nil {
+	if err := installOnNode(ctx, out, cluster, images); err != nil {
 		return err
 	}
 
 	client := cluster.Client()
-	out.step(3, "Opting a namespace in: kubectl create namespace %s && kubectl label namespace %s %s=%s",
-		demoNamespace, demoNamespace, config.KeyInject, config.InjectEnabled)
-	if _, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
-		Name: demoNamespace, Labels: map[string]string{config.KeyInject: config.InjectEnabled},
-	}}, metav1.CreateOptions{}); err != nil {
-		return fmt.Errorf("create namespace %s: %w", demoNamespace, err)
+	if err := optIn(ctx, client, out, 3); err != nil {
+		return err
 	}
 
 	deployment := demoDeployment(demoNamespace, images.Ref("demo-app"))
@@ -101,26 +81,66 @@ func runOnNode(ctx context.Context, opts *Options) (err error) {
 	podURL := func(port int, path string) string {
 		return "http://" + net.JoinHostPort(pod.Status.PodIP, strconv.Itoa(port)) + path
 	}
-	// The pod's address lives in the node's network; its page is forwarded
-	// to the machine's loopback for a browser, as kubectl port-forward would.
+	runCtx, cancel := runFor(ctx, opts, out)
+	defer cancel()
+	page, err := forwardPage(runCtx, pod.Status.PodIP, sidecarPort)
+	if err != nil {
+		return err
+	}
+	out.say(`
+Where to look:
+  the sidecar's page    http://%s/  (forwarded to the pod's %s)
+  the cluster           sudo nsenter --net=/var/run/netns/%s bin/kubectl --kubeconfig %s get pods -n %s
+  the node's logs       %s/logs`, page, podURL(sidecarPort, "/"), localcluster.NetnsName, cluster.Kubeconfig(), demoNamespace, cluster.RunDir())
+
+	out.step(6, "Reading the sidecar at the pod's address while the demo turns the app's knobs")
+	return watch(runCtx, out, podURL(sidecarPort, sidecarconf.SidecarMetricsPath), func(path string) string { return podURL(appPort, path) }, opts.RowEvery)
+}
+
+// startDemoNode builds the images and starts a single-node cluster that
+// holds them, as step 1.
+func startDemoNode(ctx context.Context, opts *Options, out *story, workDir string) (localcluster.NodeImages, *localcluster.NodeCluster, error) {
+	out.step(1, "Building the images (make images) and starting a single-node cluster")
+	out.detail("(etcd, kube-apiserver, controller-manager, scheduler, kubelet and kube-proxy from bin/; containerd and runc from the OS)")
+	images, err := localcluster.BuildNodeImages(ctx, opts.RepoRoot, workDir, demoImageVersion)
+	if err != nil {
+		return images, nil, err
+	}
+	cluster, err := localcluster.StartNode(ctx, localcluster.NodeOptions{
+		RepoRoot: opts.RepoRoot, Images: images.Archives, PauseImage: images.Ref("pause"), Logf: out.detail,
+	})
+	return images, cluster, err
+}
+
+// installOnNode installs the chart unchanged but for the images' names, as
+// step 2, and waits for the webhook to be ready.
+func installOnNode(ctx context.Context, out *story, cluster *localcluster.NodeCluster, images localcluster.NodeImages) error {
+	out.step(2, "Installing the Helm chart: helm install gopherscope charts/gopherscope --namespace gopherscope --create-namespace --wait")
+	out.detail("--set image.tag=%s --set injection.sidecar.image=%s --set tls.mode=helm --set replicaCount=1", images.Version, images.Ref("sidecar"))
+	_, err := cluster.InstallChart(ctx, localcluster.ReleaseOptions{Values: map[string]any{
+		"image":        map[string]any{"tag": images.Version},
+		"injection":    map[string]any{"sidecar": map[string]any{"image": images.Ref("sidecar")}},
+		"tls":          map[string]any{"mode": "helm"},
+		"replicaCount": 1,
+	}})
+	return err
+}
+
+// forwardPage forwards a port of the machine's loopback to the sidecar's
+// port at podIP, until ctx ends, and returns the loopback address: the pod's
+// address lives in the node's network, and a browser on the machine reaches
+// the page there, as it would through kubectl port-forward. The loopback
+// port is the sidecar's own when it is free.
+func forwardPage(ctx context.Context, podIP string, sidecarPort int) (net.Addr, error) {
 	page, err := localcluster.ListenOnHost(net.JoinHostPort("127.0.0.1", strconv.Itoa(sidecarPort)))
 	if err != nil {
 		page, err = localcluster.ListenOnHost("127.0.0.1:0")
 	}
 	if err != nil {
-		return fmt.Errorf("forward the sidecar's page: %w", err)
+		return nil, fmt.Errorf("forward the sidecar's page: %w", err)
 	}
-	runCtx, cancel := runFor(ctx, opts, out)
-	defer cancel()
-	go localcluster.Forward(runCtx, page, net.JoinHostPort(pod.Status.PodIP, strconv.Itoa(sidecarPort)))
-	out.say(`
-Where to look:
-  the sidecar's page    http://%s/  (forwarded to the pod's %s)
-  the cluster           sudo nsenter --net=/var/run/netns/%s bin/kubectl --kubeconfig %s get pods -n %s
-  the node's logs       %s/logs`, page.Addr(), podURL(sidecarPort, "/"), localcluster.NetnsName, cluster.Kubeconfig(), demoNamespace, cluster.RunDir())
-
-	out.step(6, "Reading the sidecar at the pod's address while the demo turns the app's knobs")
-	return watch(runCtx, out, podURL(sidecarPort, sidecarconf.SidecarMetricsPath), func(path string) string { return podURL(appPort, path) }, opts.RowEvery)
+	go localcluster.Forward(ctx, page, net.JoinHostPort(podIP, strconv.Itoa(sidecarPort)))
+	return page.Addr(), nil
 }
 
 // demoDeployment is demoPod's spec as a one-replica Deployment, with the

@@ -42,19 +42,7 @@ func runAsProcesses(ctx context.Context, opts *Options) (err error) {
 	}
 	defer func() { err = errors.Join(err, cleanup()) }()
 	var stops []func() error // run in reverse at the end
-	defer func() {
-		out.say("\nStopping: the pod's processes, the webhook, kube-apiserver and etcd.")
-		start := time.Now()
-		var errs []error
-		for _, stop := range slices.Backward(stops) {
-			errs = append(errs, stop())
-		}
-		if stopErr := errors.Join(errs...); stopErr != nil {
-			err = errors.Join(err, stopErr)
-			return
-		}
-		out.say("Stopped everything in %s.", time.Since(start).Round(100*time.Millisecond))
-	}()
+	defer func() { err = errors.Join(err, stopAll(out, stops)) }()
 
 	out.say("gopherscope demo: the whole product on an embedded local control plane (Ctrl-C to stop)")
 	out.say("Mode: process (the webhook and the pod's containers run as local processes, not on a real node)")
@@ -83,13 +71,8 @@ func runAsProcesses(ctx context.Context, opts *Options) (err error) {
 	}
 	stops = append(stops, webhook.Stop)
 
-	client := cluster.Client()
-	out.step(4, "Opting a namespace in: kubectl create namespace %s && kubectl label namespace %s %s=%s",
-		demoNamespace, demoNamespace, config.KeyInject, config.InjectEnabled)
-	if _, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
-		Name: demoNamespace, Labels: map[string]string{config.KeyInject: config.InjectEnabled},
-	}}, metav1.CreateOptions{}); err != nil {
-		return fmt.Errorf("create namespace %s: %w", demoNamespace, err)
+	if err := optIn(ctx, cluster.Client(), out, 4); err != nil {
+		return err
 	}
 
 	submitted := demoPod(demoNamespace)
@@ -106,25 +89,11 @@ func runAsProcesses(ctx context.Context, opts *Options) (err error) {
 		out.say("    warning from the webhook: %s", w)
 	}
 
-	out.step(6, "Running the pod's containers as local processes, with exactly the args and env of the stored spec")
-	out.detail("(the pod's ports become ports on 127.0.0.1: the same ones when free, else free ones)")
-	pod, err := localcluster.RunPod(localcluster.PodOptions{
-		Pod:            stored,
-		Binaries:       map[string]string{"app": opts.binary("demo-app"), config.SidecarContainerName: opts.binary("sidecar")},
-		LogDir:         workDir,
-		PreferPodPorts: true,
-	})
+	pod, err := runPodProcesses(opts, out, stored, workDir)
 	if err != nil {
 		return err
 	}
 	stops = append(stops, pod.Stop)
-	for _, c := range []struct{ name, binary string }{{"app", "demo-app"}, {config.SidecarContainerName, "sidecar"}} {
-		name := c.name
-		out.detail("%-20s %s %s", name, c.binary, strings.Join(pod.Args[name], " "))
-		if env := pod.Env[name]; len(env) > 0 {
-			out.detail("%-20s env %s", "", strings.Join(env, " "))
-		}
-	}
 	sidecarPort := sidecarPortOf(stored)
 	if err := pod.Processes[config.SidecarContainerName].WaitReady(ctx, pod.URL(sidecarPort, sidecarconf.SidecarReadyzPath), 30*time.Second); err != nil {
 		return err
@@ -143,6 +112,56 @@ Where to look:
 	runCtx, cancel := runFor(ctx, opts, out)
 	defer cancel()
 	return watch(runCtx, out, pod.URL(sidecarPort, sidecarconf.SidecarMetricsPath), func(path string) string { return pod.URL(appPort, path) }, opts.RowEvery)
+}
+
+// stopAll runs stops in reverse, saying so.
+func stopAll(out *story, stops []func() error) error {
+	out.say("\nStopping: the pod's processes, the webhook, kube-apiserver and etcd.")
+	start := time.Now()
+	var errs []error
+	for _, stop := range slices.Backward(stops) {
+		errs = append(errs, stop())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	out.say("Stopped everything in %s.", time.Since(start).Round(100*time.Millisecond))
+	return nil
+}
+
+// runPodProcesses runs the stored pod's containers as local processes, with
+// exactly the args and env of its spec, and shows them.
+func runPodProcesses(opts *Options, out *story, stored *corev1.Pod, workDir string) (*localcluster.Pod, error) {
+	out.step(6, "Running the pod's containers as local processes, with exactly the args and env of the stored spec")
+	out.detail("(the pod's ports become ports on 127.0.0.1: the same ones when free, else free ones)")
+	pod, err := localcluster.RunPod(localcluster.PodOptions{
+		Pod:            stored,
+		Binaries:       map[string]string{"app": opts.binary("demo-app"), config.SidecarContainerName: opts.binary("sidecar")},
+		LogDir:         workDir,
+		PreferPodPorts: true,
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range []struct{ name, binary string }{{"app", "demo-app"}, {config.SidecarContainerName, "sidecar"}} {
+		out.detail("%-20s %s %s", c.name, c.binary, strings.Join(pod.Args[c.name], " "))
+		if env := pod.Env[c.name]; len(env) > 0 {
+			out.detail("%-20s env %s", "", strings.Join(env, " "))
+		}
+	}
+	return pod, nil
+}
+
+// optIn creates the demo's namespace with the injection label, as step n.
+func optIn(ctx context.Context, client kubernetes.Interface, out *story, n int) error {
+	out.step(n, "Opting a namespace in: kubectl create namespace %s && kubectl label namespace %s %s=%s",
+		demoNamespace, demoNamespace, config.KeyInject, config.InjectEnabled)
+	if _, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
+		Name: demoNamespace, Labels: map[string]string{config.KeyInject: config.InjectEnabled},
+	}}, metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("create namespace %s: %w", demoNamespace, err)
+	}
+	return nil
 }
 
 // runFor bounds ctx by opts.Duration, saying so.
