@@ -1,157 +1,219 @@
 package cli
 
 import (
+	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
+	"strings"
 
-	"github.com/gopherscope/gopherscope/config"
+	"github.com/spf13/pflag"
+
 	"github.com/gopherscope/gopherscope/version"
 )
 
-// Exit codes of Main.
+// Exit codes of Main, the same for every command.
 const (
-	exitOK    = 0
-	exitError = 1
-	exitUsage = 2
+	exitOK        = 0
+	exitViolation = 1
+	exitUsage     = 2
 )
 
-const usage = `gopherscope: Go runtime introspection for Kubernetes workloads.
-
-Usage:
-  gopherscope inject -f FILE|- [--config FILE] [--kube-version 1.28]
-      Add the gopherscope sidecar to the Pods and pod templates (Deployment,
-      StatefulSet, DaemonSet, ReplicaSet, Job, CronJob) of multi-document YAML
-      and write it to stdout; other documents pass through unchanged.
-      Warnings go to stderr. Pods that opt out are left alone.
-  gopherscope version
-      Print the version.
+// exitCodesHelp is the exit-code paragraph of every command's help.
+const exitCodesHelp = `Exit codes:
+  0  done
+  1  strict-mode violations: the config has strict: true and an object has
+     invalid gopherscope annotations (nothing is written to stdout)
+  2  usage or input errors: a bad flag, an unreadable file, invalid YAML or
+     JSON, a config that cannot be read (nothing is written to stdout)
 `
 
+// Streams are the process's standard streams.
+type Streams struct {
+	In          io.Reader
+	Out, ErrOut io.Writer
+}
+
+// command is one subcommand of gopherscope.
+type command struct {
+	// name is what the user types: `gopherscope NAME`.
+	name string
+	// summary is the command's line in the root help.
+	summary string
+	// help is the command's help before its flags: usage, description,
+	// examples.
+	help string
+	// setup declares the command's flags on fs and returns the function that
+	// runs it with the arguments left after the flags.
+	setup func(fs *pflag.FlagSet) func(ctx context.Context, args []string, s Streams) error
+}
+
+// commands are gopherscope's subcommands, in the order the root help lists
+// them. A new command is one entry here.
+func commands() []command {
+	return []command{
+		injectCommand(),
+		versionCommand(),
+	}
+}
+
 // Main runs the command line args (without the program name) and returns
-// the process's exit code. It reads files only where args name them.
-func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+// the process's exit code (see exitCodesHelp). It reads files only where
+// args name them.
+func Main(ctx context.Context, args []string, s Streams) int {
 	if len(args) == 0 {
-		_, _ = fmt.Fprint(stderr, usage)
+		_, _ = fmt.Fprint(s.ErrOut, rootHelp())
 		return exitUsage
 	}
-	var err error
 	switch args[0] {
-	case "inject":
-		err = runInject(args[1:], stdin, stdout, stderr)
-	case "version":
-		_, err = fmt.Fprintln(stdout, version.Version)
+	case "--version", "-version":
+		_, _ = fmt.Fprintln(s.Out, version.Version)
+		return exitOK
 	case "help", "-h", "-help", "--help":
-		_, _ = fmt.Fprint(stdout, usage)
-		return exitOK
-	default:
-		_, _ = fmt.Fprintf(stderr, "gopherscope: unknown command %q\n\n%s", args[0], usage)
+		return help(args[1:], s)
+	}
+	cmd, ok := lookup(args[0])
+	if !ok {
+		_, _ = fmt.Fprintf(s.ErrOut, "gopherscope: unknown command %q\n\n%s", args[0], rootHelp())
 		return exitUsage
 	}
-	var usageErr usageError
-	switch {
-	case err == nil:
-		return exitOK
-	case errors.Is(err, flag.ErrHelp):
-		return exitOK
-	case errors.As(err, &usageErr):
-		_, _ = fmt.Fprintf(stderr, "gopherscope %s: %v\n", args[0], err)
+	fs, run := cmd.flagSet(s.ErrOut)
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return exitOK
+		}
+		_, _ = fmt.Fprintf(s.ErrOut, "gopherscope %s: %v\nSee 'gopherscope help %s'.\n", cmd.name, err, cmd.name)
 		return exitUsage
-	default:
-		_, _ = fmt.Fprintf(stderr, "gopherscope %s: %v\n", args[0], err)
-		return exitError
 	}
+	err := run(ctx, fs.Args(), s)
+	if err == nil {
+		return exitOK
+	}
+	_, _ = fmt.Fprintf(s.ErrOut, "gopherscope %s: %v\n", cmd.name, err)
+	var usage usageError
+	if errors.As(err, &usage) {
+		_, _ = fmt.Fprintf(s.ErrOut, "See 'gopherscope help %s'.\n", cmd.name)
+	}
+	return exitCode(err)
+}
+
+// exitCode is 1 when every error in err is a strict-mode violation, else 2.
+func exitCode(err error) int {
+	if onlyViolations(err) {
+		return exitViolation
+	}
+	return exitUsage
+}
+
+// onlyViolations reports whether err, or every error it joins, is a
+// violationError.
+func onlyViolations(err error) bool {
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range joined.Unwrap() {
+			if !onlyViolations(e) {
+				return false
+			}
+		}
+		return len(joined.Unwrap()) > 0
+	}
+	var v violationError
+	return errors.As(err, &v)
 }
 
 // usageError is a mistake on the command line.
 type usageError struct{ error }
 
-// injectOptions are the flags of `gopherscope inject`.
-type injectOptions struct {
-	file        string
-	configPath  string
-	kubeVersion string
+func (e usageError) Unwrap() error { return e.error }
+
+// violationError is an object the config's strict mode refuses.
+type violationError struct{ error }
+
+func (e violationError) Unwrap() error { return e.error }
+
+// help prints the root help, or a command's: `gopherscope help inject`.
+func help(args []string, s Streams) int {
+	if len(args) == 0 {
+		_, _ = fmt.Fprint(s.Out, rootHelp())
+		return exitOK
+	}
+	cmd, ok := lookup(args[0])
+	if !ok {
+		_, _ = fmt.Fprintf(s.ErrOut, "gopherscope help: unknown command %q\n\n%s", args[0], rootHelp())
+		return exitUsage
+	}
+	fs, _ := cmd.flagSet(s.Out)
+	fs.Usage()
+	return exitOK
 }
 
-// runInject parses the flags of `inject` and runs it.
-func runInject(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	var opts injectOptions
-	fs := flag.NewFlagSet("inject", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&opts.file, "f", "", "the YAML to inject: a file, or - for stdin (required)")
-	fs.StringVar(&opts.configPath, "config", "", "injection config file (default: built-in defaults)")
-	fs.StringVar(&opts.kubeVersion, "kube-version", "", "the oldest Kubernetes version in the cluster, API server or kubelet, e.g. 1.28, to choose native or classic sidecars (default: native)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+// lookup finds a command by name.
+func lookup(name string) (command, bool) {
+	for _, c := range commands() {
+		if c.name == name {
+			return c, true
 		}
-		return usageError{err}
 	}
-	switch {
-	case fs.NArg() > 0:
-		return usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
-	case opts.file == "":
-		return usageError{errors.New("-f FILE (or -f - for stdin) is required")}
-	}
-
-	cfg, err := loadConfig(opts)
-	if err != nil {
-		return err
-	}
-	data, err := readInput(opts.file, stdin)
-	if err != nil {
-		return err
-	}
-	out, warnings, err := injectStream(data, cfg)
-	for _, w := range warnings {
-		_, _ = fmt.Fprintln(stderr, w)
-	}
-	if err != nil {
-		return err
-	}
-	if _, err := stdout.Write(out); err != nil {
-		return fmt.Errorf("write the output: %w", err)
-	}
-	return nil
+	return command{}, false
 }
 
-// loadConfig reads the config file (or the defaults) and resolves the
-// sidecar kind for the given Kubernetes version; without one, a supported
-// cluster (native sidecars) is assumed.
-func loadConfig(opts injectOptions) (*config.Config, error) {
-	cfg := config.Default(version.Version)
-	if opts.configPath != "" {
-		var err error
-		if cfg, err = config.Load(opts.configPath, version.Version); err != nil {
-			return nil, err
+// flagSet declares the command's flags on a new set whose usage (for -h and
+// `gopherscope help NAME`) writes the command's help to w.
+func (c command) flagSet(w io.Writer) (*pflag.FlagSet, func(context.Context, []string, Streams) error) {
+	fs := pflag.NewFlagSet(c.name, pflag.ContinueOnError)
+	fs.SetOutput(w)
+	fs.SortFlags = false
+	run := c.setup(fs)
+	fs.Usage = func() {
+		_, _ = fmt.Fprint(w, c.help)
+		if fs.HasFlags() {
+			_, _ = fmt.Fprintf(w, "\nFlags:\n%s", fs.FlagUsages())
 		}
+		_, _ = fmt.Fprintf(w, "\n%s", exitCodesHelp)
 	}
-	minor := config.NativeSidecarMinMinor
-	if opts.kubeVersion != "" {
-		var err error
-		if minor, err = config.ParseKubeMinor(opts.kubeVersion); err != nil {
-			return nil, usageError{fmt.Errorf("--kube-version: %w", err)}
-		}
-	}
-	cfg = cfg.ResolveNativeSidecar(minor)
-	cfg.InjectorVersion = version.Version
-	return cfg, nil
+	return fs, run
 }
 
-// readInput reads the named file, or stdin for "-".
-func readInput(file string, stdin io.Reader) ([]byte, error) {
-	if file == "-" {
-		data, err := io.ReadAll(stdin)
-		if err != nil {
-			return nil, fmt.Errorf("read stdin: %w", err)
-		}
-		return data, nil
+// rootHelp lists the commands.
+func rootHelp() string {
+	var b strings.Builder
+	b.WriteString(`gopherscope: Go runtime introspection for Kubernetes workloads.
+
+Usage:
+  gopherscope COMMAND [flags]
+  gopherscope help COMMAND    the command's help, with examples
+  gopherscope --version       print the version
+
+Commands:
+`)
+	for _, c := range commands() {
+		fmt.Fprintf(&b, "  %-10s %s\n", c.name, c.summary)
 	}
-	data, err := os.ReadFile(file) //nolint:gosec // G304: reading the file the user names is the command's job
-	if err != nil {
-		return nil, fmt.Errorf("read %q: %w", file, err)
+	b.WriteString("\n" + exitCodesHelp)
+	return b.String()
+}
+
+// versionCommand is `gopherscope version`, the same as `gopherscope --version`.
+func versionCommand() command {
+	return command{
+		name:    "version",
+		summary: "Print the version (the same as gopherscope --version).",
+		help: `Print the version of gopherscope.
+
+Usage:
+  gopherscope version
+
+Examples:
+  gopherscope version
+  gopherscope --version
+`,
+		setup: func(*pflag.FlagSet) func(context.Context, []string, Streams) error {
+			return func(_ context.Context, args []string, s Streams) error {
+				if len(args) > 0 {
+					return usageError{fmt.Errorf("unexpected arguments %q", args)}
+				}
+				_, err := fmt.Fprintln(s.Out, version.Version)
+				return err
+			}
+		},
 	}
-	return data, nil
 }

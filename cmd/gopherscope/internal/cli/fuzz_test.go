@@ -30,11 +30,11 @@ func FuzzInjectStream(f *testing.F) {
 	}
 	cfg := config.Default("v0.0.0-test")
 	f.Fuzz(func(t *testing.T, in []byte) {
-		out, _, err := injectStream(in, cfg)
+		out, _, err := injectInputs([]input{{name: "fuzz", data: in}}, cfg)
 		if err != nil {
 			return
 		}
-		again, warnings, err := injectStream(out, cfg)
+		again, warnings, err := injectInputs([]input{{name: "fuzz", data: out}}, cfg)
 		if err != nil {
 			t.Fatalf("the output of a successful run fails: %v\ninput:\n%s\noutput:\n%s", err, in, out)
 		}

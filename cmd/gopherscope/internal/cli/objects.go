@@ -110,11 +110,15 @@ type header struct {
 	} `json:"metadata"`
 }
 
-// decodeHeader converts a document to JSON and reads its kind and name.
-func decodeHeader(body []byte) ([]byte, header, error) {
-	data, err := yaml.YAMLToJSON(body)
-	if err != nil {
-		return nil, header{}, fmt.Errorf("invalid YAML: %w", err)
+// decodeHeader returns a document as JSON (converted from YAML unless
+// isJSON) and its kind and name.
+func decodeHeader(body []byte, isJSON bool) ([]byte, header, error) {
+	data := body
+	if !isJSON {
+		var err error
+		if data, err = yaml.YAMLToJSON(body); err != nil {
+			return nil, header{}, fmt.Errorf("invalid YAML: %w", err)
+		}
 	}
 	var h header
 	if err := json.Unmarshal(data, &h); err != nil {
@@ -123,9 +127,14 @@ func decodeHeader(body []byte) ([]byte, header, error) {
 	return data, h, nil
 }
 
-// objectName is "Kind/name" for warnings and errors.
-func (h header) objectName(index int) string {
-	kind := h.Kind
+// isList reports whether the document is a v1 List, what kubectl get -o
+// yaml|json prints for several objects.
+func (h header) isList() bool { return h.APIVersion == "v1" && h.Kind == "List" }
+
+// objectName is "kind/name" for the summary, warnings and errors, as
+// kubectl names objects; where says which document an unnamed object is.
+func (h header) objectName(where string) string {
+	kind := kindName(h.Kind)
 	if kind == "" {
 		kind = "object"
 	}
@@ -135,6 +144,6 @@ func (h header) objectName(index int) string {
 	case h.Metadata.GenerateName != "":
 		return kind + "/" + h.Metadata.GenerateName
 	default:
-		return fmt.Sprintf("%s/(unnamed document %d)", kind, index)
+		return kind + "/(unnamed, " + where + ")"
 	}
 }

@@ -62,7 +62,7 @@ func patchYAML(body []byte, ops []jsonpatch.Operation) ([]byte, error) {
 }
 
 // setNode sets the value at path under node, creating missing mappings on
-// the way (as an "add" to a missing parent would need).
+// the way (as an "add" to a missing parent would need), in block style.
 func setNode(node *yamlv3.Node, path []string, value *yamlv3.Node) error {
 	if len(path) == 0 {
 		return errors.New("the root cannot be replaced")
@@ -71,6 +71,10 @@ func setNode(node *yamlv3.Node, path []string, value *yamlv3.Node) error {
 		if node.Kind == yamlv3.AliasNode {
 			return errors.New("an alias is on the path; changing its anchor would change other places")
 		}
+		// What we add is written in block style, which a flow collection
+		// cannot hold: the collections on the path become block ones (their
+		// other children keep their style).
+		node.Style &^= yamlv3.FlowStyle
 		key, rest := path[0], path[1:]
 		switch node.Kind {
 		case yamlv3.MappingNode:
