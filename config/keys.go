@@ -13,6 +13,12 @@ const (
 	// carry it are never injected, whatever their namespace says.
 	LabelComponent = "gopherscope.io/component"
 
+	// LabelSidecarVersion is set on every injected pod to the sidecar's
+	// version (its image tag, made a valid label value), so that
+	// `kubectl get pods -L` and label selectors (the chart's PodMonitor)
+	// see which pods carry the sidecar, and which version.
+	LabelSidecarVersion = "gopherscope.io/sidecar-version"
+
 	// AnnotationStatus is written on every injected pod: a JSON Status. Its
 	// presence together with the sidecar container makes injection idempotent.
 	AnnotationStatus = "gopherscope.io/status"

@@ -70,8 +70,8 @@ func Inject(pod *corev1.Pod, ns Namespace, cfg *config.Config) (*corev1.Pod, []s
 	return out, warnings, decision
 }
 
-// build returns a copy of pod with the sidecar p describes and the
-// annotations of an injected pod, and every warning of the injection: those
+// build returns a copy of pod with the sidecar p describes, the
+// annotations of an injected pod and its sidecar-version label, and every warning of the injection: those
 // of decide, then those the annotations give. The status annotation records
 // them all.
 func build(pod *corev1.Pod, p *plan, cfg *config.Config, warnings []string) (*corev1.Pod, []string) {
@@ -104,5 +104,9 @@ func build(pod *corev1.Pod, p *plan, cfg *config.Config, warnings []string) (*co
 		Warnings: warnings,
 	}
 	annotate(out, &st)
+	if out.Labels == nil {
+		out.Labels = map[string]string{}
+	}
+	out.Labels[config.LabelSidecarVersion] = SidecarVersion(p.settings.image)
 	return out, st.Warnings
 }

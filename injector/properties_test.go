@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/gopherscope/gopherscope/config"
 	sidecarconf "github.com/gopherscope/gopherscope/config/names"
@@ -76,7 +77,7 @@ func checkInjectProperties(t *testing.T, pod *corev1.Pod, ns Namespace, cfg *con
 }
 
 // checkOnlyAppended asserts that out is in with containers appended,
-// annotations set and pod-level requests set to the pod-level limits where
+// annotations and the sidecar-version label set and pod-level requests set to the pod-level limits where
 // they were unset, and nothing else: every container, init container,
 // label and annotation of in is still there, unchanged and in order (the
 // status annotation excepted: a re-injection rewrites it).
@@ -92,12 +93,26 @@ func checkOnlyAppended(t *testing.T, in, out *corev1.Pod) {
 			t.Fatalf("injection added the unexpected annotation %q", k)
 		}
 	}
+	for k, v := range in.Labels {
+		if got, ok := out.Labels[k]; k != config.LabelSidecarVersion && (!ok || got != v) {
+			t.Fatalf("label %q: was %q, now %q (present %v)", k, v, got, ok)
+		}
+	}
+	for k := range out.Labels {
+		if _, ok := in.Labels[k]; !ok && k != config.LabelSidecarVersion {
+			t.Fatalf("injection added the unexpected label %q", k)
+		}
+	}
+	if v := out.Labels[config.LabelSidecarVersion]; len(validation.IsValidLabelValue(v)) > 0 || v == "" {
+		t.Fatalf("label %s is %q, not a non-empty label value", config.LabelSidecarVersion, v)
+	}
 	if len(out.Spec.Containers) < len(in.Spec.Containers) || len(out.Spec.InitContainers) < len(in.Spec.InitContainers) {
 		t.Fatalf("containers were removed: %d+%d before, %d+%d after", len(in.Spec.Containers), len(in.Spec.InitContainers),
 			len(out.Spec.Containers), len(out.Spec.InitContainers))
 	}
 	trimmed := out.DeepCopy()
 	trimmed.Annotations = maps.Clone(in.Annotations)
+	trimmed.Labels = maps.Clone(in.Labels)
 	trimmed.Spec.Containers = trimmed.Spec.Containers[:len(in.Spec.Containers)]
 	trimmed.Spec.InitContainers = trimmed.Spec.InitContainers[:len(in.Spec.InitContainers)]
 	if r := trimmed.Spec.Resources; r != nil {

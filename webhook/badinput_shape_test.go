@@ -91,7 +91,7 @@ func TestAPodNearTheAPIServersSizeLimitIsInjectedWhole(t *testing.T) {
 	}
 	want := []string{"add /metadata/annotations/gopherscope.io~1status", "add /metadata/annotations/kubectl.kubernetes.io~1default-container",
 		"add /metadata/annotations/prometheus.io~1path", "add /metadata/annotations/prometheus.io~1port",
-		"add /metadata/annotations/prometheus.io~1scrape", "add /spec/initContainers"}
+		"add /metadata/annotations/prometheus.io~1scrape", "add /metadata/labels", "add /spec/initContainers"}
 	if diff := cmp.Diff(want, ops); diff != "" {
 		t.Errorf("patch operations (-want +got):\n%s", diff)
 	}

@@ -185,8 +185,8 @@ func TestHandlerOverHTTP(t *testing.T) {
 }
 
 // checkInjectionPatch asserts that the patch is exactly the injection of
-// podJSON: the added annotations (the status recording warnings) and the
-// native sidecar, nothing else (not the creationTimestamp, status or unknown
+// podJSON: the added annotations (the status recording warnings), the
+// sidecar-version label and the native sidecar, nothing else (not the creationTimestamp, status or unknown
 // field the typed pod would drop).
 func checkInjectionPatch(t *testing.T, raw, patch []byte, ops []patchOp, perKey bool, warnings []string) {
 	t.Helper()
@@ -210,6 +210,15 @@ func checkInjectionPatch(t *testing.T, raw, patch []byte, ops []patchOp, perKey 
 		}
 	} else {
 		want = append(want, patchOp{Op: "add", Path: "/metadata/annotations", Value: toJSONValue(t, added)})
+	}
+	version := pod.Labels[config.LabelSidecarVersion]
+	if labels := generic["metadata"].(map[string]any)["labels"].(map[string]any); len(labels) > 1 {
+		want = append(want, patchOp{Op: "add", Path: "/metadata/labels/" + strings.ReplaceAll(config.LabelSidecarVersion, "/", "~1"), Value: version})
+	} else {
+		want = append(want, patchOp{Op: "add", Path: "/metadata/labels", Value: map[string]any{config.LabelSidecarVersion: version}})
+	}
+	if version != "v0.0.0-test" {
+		t.Errorf("label %s = %q, want the sidecar image's tag v0.0.0-test", config.LabelSidecarVersion, version)
 	}
 	want = append(want, patchOp{Op: "add", Path: "/spec/initContainers", Value: toJSONValue(t, []corev1.Container{sidecar})})
 	if diff := cmp.Diff(want, ops); diff != "" {

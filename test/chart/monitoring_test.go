@@ -51,14 +51,17 @@ func TestServiceMonitorScrapesTheWebhookService(t *testing.T) {
 	}
 }
 
-func TestPodMonitorScrapesEverySidecarPort(t *testing.T) {
+// sidecarVersionExists is the PodMonitor's requirement that a pod is injected.
+var sidecarVersionExists = map[string]any{"key": config.LabelSidecarVersion, "operator": "Exists"}
+
+func TestPodMonitorScrapesEveryInjectedPodBySidecarVersionLabel(t *testing.T) {
 	m := render(t, values("metrics.podMonitor.enabled", true))
 	pm, err := m.GetUnstructured("PodMonitor", fullname+"-sidecars")
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]any{
-		"selector":          map[string]any{},
+		"selector":          map[string]any{"matchExpressions": []any{sidecarVersionExists}},
 		"namespaceSelector": map[string]any{"any": true},
 		"podMetricsEndpoints": []any{map[string]any{
 			"port": config.SidecarPortName, "path": sidecarconf.SidecarMetricsPath, "interval": "30s", "scrapeTimeout": "10s",
@@ -66,6 +69,20 @@ func TestPodMonitorScrapesEverySidecarPort(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, pm.Object["spec"]); diff != "" {
 		t.Errorf("PodMonitor spec (-want +got):\n%s", diff)
+	}
+}
+
+func TestPodMonitorKeepsTheUsersSelectorNextToTheSidecarVersionLabel(t *testing.T) {
+	team := map[string]any{"key": "team", "operator": "In", "values": []any{"a", "b"}}
+	m := render(t, values("metrics.podMonitor.enabled", true,
+		"metrics.podMonitor.selector", map[string]any{"matchLabels": map[string]any{"app": "web"}, "matchExpressions": []any{team}}))
+	pm, err := m.GetUnstructured("PodMonitor", fullname+"-sidecars")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"matchLabels": map[string]any{"app": "web"}, "matchExpressions": []any{sidecarVersionExists, team}}
+	if diff := cmp.Diff(want, pm.Object["spec"].(map[string]any)["selector"]); diff != "" {
+		t.Errorf("PodMonitor selector (-want +got):\n%s", diff)
 	}
 }
 
