@@ -25,6 +25,8 @@ type Snapshot struct {
 	Time time.Time
 	// TargetUp says whether any of the app's endpoints answered.
 	TargetUp bool
+	// Sources are the health of each of the app's endpoints in this sample.
+	Sources []SourceStatus
 
 	families []*dto.MetricFamily // the app's normalized series
 	health   []prometheus.Metric // the sidecar's gopherscope_* series

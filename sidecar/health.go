@@ -44,6 +44,9 @@ type observedSource struct {
 	up       bool
 	duration float64 // seconds, of the last attempt
 	lastErr  string  // of the last failed attempt; "" when up
+	// lastCause is the error behind lastErr, which status explains.
+	lastCause error
+	setup     sourceSetup
 }
 
 // fetch makes one attempt into r and records it. It logs only transitions,
@@ -59,13 +62,13 @@ func (o *observedSource) fetch(ctx context.Context, r *source.Readings, now func
 	wasUp, hadErr := o.up, o.lastErr != ""
 	o.up = err == nil
 	if err == nil {
-		o.lastErr = ""
+		o.lastErr, o.lastCause = "", nil
 		if !wasUp {
 			log.Info("source up", "source", o.Name(), "port", o.Port())
 		}
 		return
 	}
-	o.lastErr = err.Error()
+	o.lastErr, o.lastCause = err.Error(), err
 	if wasUp || !hadErr {
 		log.Info("source down", "source", o.Name(), "error", o.lastErr)
 	}

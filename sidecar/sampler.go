@@ -59,13 +59,13 @@ func NewSampler(opts Options, ring *history.Ring, log logr.Logger) *Sampler {
 		health:   newHealthDescs(),
 	}
 	if opts.ExpvarPath != "" {
-		s.sources = append(s.sources, &observedSource{Source: source.NewExpvar(cfg, opts.ExpvarPath)})
+		s.sources = append(s.sources, &observedSource{Source: source.NewExpvar(cfg, opts.ExpvarPath), setup: setupFor("expvar", opts.ExpvarPath, opts.TargetPorts)})
 	}
 	if opts.PprofPath != "" {
-		s.sources = append(s.sources, &observedSource{Source: source.NewPprof(cfg, opts.PprofPath)})
+		s.sources = append(s.sources, &observedSource{Source: source.NewPprof(cfg, opts.PprofPath), setup: setupFor("pprof", opts.PprofPath, opts.TargetPorts)})
 	}
 	if opts.MetricsPath != "" {
-		s.sources = append(s.sources, &observedSource{Source: source.NewPrometheus(cfg, opts.MetricsPath)})
+		s.sources = append(s.sources, &observedSource{Source: source.NewPrometheus(cfg, opts.MetricsPath), setup: setupFor("prometheus", opts.MetricsPath, opts.TargetPorts)})
 		s.readsPrometheus = true
 	}
 	reason := "no sample yet"
@@ -128,7 +128,11 @@ func (s *Sampler) SampleOnce(ctx context.Context) *Snapshot {
 		s.dropped = s.dropped.Add(in.PrometheusDropped)
 		health = append(health, s.health.droppedMetrics(s.dropped)...)
 	}
-	snap := &Snapshot{Time: start, TargetUp: up, families: out.Families, health: health}
+	statuses := make([]SourceStatus, len(s.sources))
+	for i, src := range s.sources {
+		statuses[i] = src.status()
+	}
+	snap := &Snapshot{Time: start, TargetUp: up, Sources: statuses, families: out.Families, health: health}
 	s.latest.Store(snap)
 	if up {
 		s.ready.Store(true)

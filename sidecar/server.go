@@ -60,7 +60,7 @@ func acceptsGzip(header string) bool {
 }
 
 // NewMux returns the sidecar's routes: the exposition, health and
-// readiness, the history API and the page. Nothing else is served (no
+// readiness, the history and sources APIs and the page. Nothing else is served (no
 // DefaultServeMux, no pprof of the sidecar itself).
 func NewMux(s *Sampler, ring *history.Ring, opts Options, log logr.Logger) *http.ServeMux {
 	mux := http.NewServeMux()
@@ -82,6 +82,7 @@ func NewMux(s *Sampler, ring *history.Ring, opts Options, log logr.Logger) *http
 		_, _ = fmt.Fprintln(w, "ok")
 	})
 	mux.Handle(sidecarconf.SidecarHistoryPath, history.Handler(ring, opts.Interval, history.WithPod(opts.PodNamespace, opts.PodName)))
+	mux.Handle(SourcesPath, sourcesHandler(s))
 	mux.Handle("/", ui.Handler())
 	return mux
 }

@@ -111,3 +111,75 @@ func upSamples(t *testing.T, base string) int {
 	}
 	return n
 }
+
+// TestBrowserShowsWhyTheSidecarCannotReadTheApp runs the real sidecar against
+// a port nothing listens on and loads its page: the page itself, not only
+// /readyz, says what failed where and which annotation fixes it.
+func TestBrowserShowsWhyTheSidecarCannotReadTheApp(t *testing.T) {
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := closed.Addr().(*net.TCPAddr).Port
+	if err := closed.Close(); err != nil {
+		t.Fatal(err)
+	}
+	opts := sidecar.DefaultOptions()
+	opts.TargetHost, opts.TargetPorts = "127.0.0.1", []int{port}
+	opts.Interval, opts.History = time.Second, time.Minute
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	served := make(chan error, 1)
+	go func() { served <- sidecar.Serve(ctx, ln, opts, testr.New(t)) }()
+	defer func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("sidecar.Serve = %v, want nil after cancel", err)
+		}
+	}()
+	base := "http://" + ln.Addr().String()
+	deadline := time.Now().Add(20 * time.Second)
+	for !sampled(t, base) {
+		if time.Now().After(deadline) {
+			t.Fatal("the sidecar took no sample in 20s")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+
+	dom := ui.RunChromium(t, base+"/", "--dump-dom")
+	p := strconv.Itoa(port)
+	for _, s := range []string{
+		`class="badge down">app down</span>`,
+		`role="alert"`,
+		"The sidecar cannot read the app",
+		`data-source="expvar">expvar: <code>`,
+		"<code>connection refused on :" + p + "/debug/vars</code>",
+		"<code>connection refused on :" + p + "/debug/pprof</code>",
+		"set the pod annotation gopherscope.io/port to the app's debug port",
+	} {
+		if !strings.Contains(dom, s) {
+			t.Errorf("the page lacks %s", s)
+		}
+	}
+	if t.Failed() {
+		t.Logf("DOM:\n%s", dom)
+	}
+}
+
+// sampled says whether the sidecar has taken its first sample.
+func sampled(t *testing.T, base string) bool {
+	t.Helper()
+	resp, err := http.Get(base + sidecar.SourcesPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var s sidecar.SourcesResponse
+	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
+		t.Fatalf("decode the sources: %v", err)
+	}
+	return len(s.Sources) > 0
+}
