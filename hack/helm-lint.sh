@@ -56,6 +56,10 @@ for mode in cert-manager helm secret; do
       for replicas in 1 2; do
         for policy in Ignore Fail; do
           args=(--set "tls.mode=$mode" --set "replicaCount=$replicas" --set "webhook.failurePolicy=$policy")
+          if [[ $mode == cert-manager ]]; then
+            # helm lint sees no cluster, so no cert-manager API: skip the chart's check of it.
+            args+=(--set tls.certManager.skipCapabilityCheck=true)
+          fi
           if [[ $mode == secret ]]; then
             args+=(--set tls.secret.name=my-tls --set tls.secret.caBundle=Q0E=)
           fi

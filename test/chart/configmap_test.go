@@ -1,6 +1,7 @@
 package chart_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 )
 
 func TestConfigMapParsesIntoTheValues(t *testing.T) {
+	chartAppVersion := appVersion(t)
 	tests := []struct {
 		name   string
 		values map[string]any
@@ -25,7 +27,8 @@ func TestConfigMapParsesIntoTheValues(t *testing.T) {
 		{
 			name: "every injection value reaches the config",
 			values: values(
-				"injection.sidecar.image", "registry.example.com/sidecar:v9",
+				"injection.sidecar.image.repository", "registry.example.com/sidecar",
+				"injection.sidecar.image.tag", "v9",
 				"injection.sidecar.imagePullPolicy", "Always",
 				"injection.sidecar.port", 9999,
 				"injection.sidecar.resources", map[string]any{
@@ -59,6 +62,28 @@ func TestConfigMapParsesIntoTheValues(t *testing.T) {
 				c.Strict = true
 				c.AllowHostNetwork = true
 				c.ExcludedNamespaces = append(c.ExcludedNamespaces, "legacy")
+			},
+		},
+		{
+			name:   "a sidecar image repository alone gets the appVersion tag",
+			values: values("injection.sidecar.image.repository", "registry.example.com/platform/sidecar"),
+			want: func(c *config.Config) {
+				c.Sidecar.Image = "registry.example.com/platform/sidecar:" + chartAppVersion
+			},
+		},
+		{
+			name: "a sidecar image digest wins over the tag",
+			values: values("injection.sidecar.image.repository", "registry.example.com/sidecar",
+				"injection.sidecar.image.tag", "v9", "injection.sidecar.image.digest", "sha256:"+strings.Repeat("ab", 32)),
+			want: func(c *config.Config) {
+				c.Sidecar.Image = "registry.example.com/sidecar@sha256:" + strings.Repeat("ab", 32)
+			},
+		},
+		{
+			name:   "a whole sidecar image reference as a string, the former form of the value, is used as it is",
+			values: values("injection.sidecar.image", "registry.example.com/sidecar:v8"),
+			want: func(c *config.Config) {
+				c.Sidecar.Image = "registry.example.com/sidecar:v8"
 			},
 		},
 		{

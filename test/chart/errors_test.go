@@ -3,6 +3,8 @@ package chart_test
 import (
 	"strings"
 	"testing"
+
+	"github.com/gopherscope/gopherscope/test/chart"
 )
 
 // TestBadValuesFailWithAClearMessage: values.schema.json and the chart's own checks refuse
@@ -32,6 +34,16 @@ func TestBadValuesFailWithAClearMessage(t *testing.T) {
 			name:   "an unknown nativeSidecar mode is refused",
 			values: values("injection.nativeSidecar", "sometimes"),
 			want:   []string{"/injection/nativeSidecar", "'auto', 'always', 'never'"},
+		},
+		{
+			name:   "a sidecar image without a repository is refused",
+			values: values("injection.sidecar.image.repository", ""),
+			want:   []string{"/injection/sidecar/image"},
+		},
+		{
+			name:   "a sidecar image digest that is not one is refused",
+			values: values("injection.sidecar.image.digest", "latest"),
+			want:   []string{"/injection/sidecar/image"},
 		},
 		{
 			name:   "an unknown sidecar pull policy is refused",
@@ -131,4 +143,47 @@ func TestKubeVersionFloor(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCertManagerModeNeedsCertManager: tls.mode=cert-manager on a cluster without
+// cert-manager's API fails with a message naming the alternatives, instead of Helm's raw
+// "no matches for kind Certificate" halfway through an install; a GitOps pipeline that
+// renders without a cluster skips the check with a value.
+func TestCertManagerModeNeedsCertManager(t *testing.T) {
+	withoutCertManager := *newRenderer(t)
+	withoutCertManager.APIVersions = nil
+	t.Run("a cluster without cert-manager is refused with the alternatives named", func(t *testing.T) {
+		_, err := withoutCertManager.Template(t.Context(), release, namespace, values("tls.mode", "cert-manager"))
+		if err == nil {
+			t.Fatal("helm template succeeded, want an error")
+		}
+		for _, want := range []string{"tls.mode=cert-manager needs cert-manager", "tls.mode=self", "tls.mode=secret", "tls.certManager.skipCapabilityCheck=true"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q does not contain %q", err, want)
+			}
+		}
+	})
+	t.Run("skipCapabilityCheck renders the Certificates without cert-manager's API", func(t *testing.T) {
+		out, err := withoutCertManager.Template(t.Context(), release, namespace, values("tls.mode", "cert-manager", "tls.certManager.skipCapabilityCheck", true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := chart.Decode(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !has(m, "Certificate/"+fullname+"-serving") {
+			t.Errorf("no serving Certificate rendered: %v", m.Names())
+		}
+	})
+	t.Run("a cluster that serves cert-manager.io/v1 passes the check", func(t *testing.T) {
+		if !hasCertManager(render(t, values("tls.mode", "cert-manager"))) {
+			t.Error("no cert-manager objects rendered")
+		}
+	})
+	t.Run("the other modes need no cert-manager", func(t *testing.T) {
+		if _, err := withoutCertManager.Template(t.Context(), release, namespace, nil); err != nil {
+			t.Errorf("the default mode (self) without cert-manager: %v", err)
+		}
+	})
 }

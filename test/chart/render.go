@@ -25,7 +25,14 @@ type Renderer struct {
 	ChartDir string
 	// KubeVersion is passed as --kube-version.
 	KubeVersion string
+	// APIVersions are passed as --api-versions: the APIs the cluster is assumed to serve
+	// besides Kubernetes' own. NewRenderer sets cert-manager's (a cluster where
+	// tls.mode=cert-manager can work); empty renders for a cluster without it.
+	APIVersions []string
 }
+
+// CertManagerAPIVersion is the API the chart's tls.mode=cert-manager needs.
+const CertManagerAPIVersion = "cert-manager.io/v1"
 
 // NewRenderer returns a Renderer for the repository's chart and bin/helm, found by walking
 // up from the working directory to the repository root (the directory holding go.mod).
@@ -38,6 +45,7 @@ func NewRenderer() (*Renderer, error) {
 		Helm:        filepath.Join(root, "bin", "helm"),
 		ChartDir:    filepath.Join(root, "charts", "gopherscope"),
 		KubeVersion: DefaultKubeVersion,
+		APIVersions: []string{CertManagerAPIVersion},
 	}
 	if _, err := os.Stat(r.Helm); err != nil {
 		return nil, fmt.Errorf("find helm %q (build it with `make tools`): %w", r.Helm, err)
@@ -76,6 +84,9 @@ func (r *Renderer) Template(ctx context.Context, release, namespace string, valu
 		"--namespace", namespace,
 		"--kube-version", r.KubeVersion,
 		"--values", "-",
+	}
+	for _, v := range r.APIVersions {
+		args = append(args, "--api-versions", v)
 	}
 	args = append(args, extraArgs...)
 	cmd := exec.CommandContext(ctx, r.Helm, args...) //nolint:gosec // the helm path is the repository's own bin/helm

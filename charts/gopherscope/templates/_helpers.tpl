@@ -67,6 +67,22 @@ The webhook image reference: the digest wins over the tag; the tag defaults to a
 {{- end }}
 
 {{/*
+The sidecar image reference, written into the injection config: the digest wins over the tag;
+the tag defaults to appVersion. A plain string (the chart's former `injection.sidecar.image`
+value, a whole reference) is used as it is.
+*/}}
+{{- define "gopherscope.sidecarImage" -}}
+{{- $image := .Values.injection.sidecar.image }}
+{{- if kindIs "string" $image }}
+{{- $image }}
+{{- else if $image.digest }}
+{{- printf "%s@%s" $image.repository $image.digest }}
+{{- else }}
+{{- printf "%s:%s" $image.repository (default .Chart.AppVersion $image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/*
 Whether the webhook runs in the cluster (a Deployment behind a Service) rather than at
 webhook.url.
 */}}
@@ -128,6 +144,9 @@ cannot say).
 {{- if not (or (has $host .Values.tls.ipAddresses) (has $host .Values.tls.dnsNames)) }}
 {{- fail (printf "webhook.url host %q must be listed in tls.ipAddresses or tls.dnsNames so that the serving certificate names it" $host) }}
 {{- end }}
+{{- end }}
+{{- if and (eq .Values.tls.mode "cert-manager") (not .Values.tls.certManager.skipCapabilityCheck) (not (.Capabilities.APIVersions.Has "cert-manager.io/v1")) }}
+{{- fail "tls.mode=cert-manager needs cert-manager (the API cert-manager.io/v1), which this cluster does not serve: install cert-manager first, or use tls.mode=self (the default: the webhook manages its own certificate) or tls.mode=secret. Rendering without a cluster (helm template in a GitOps pipeline)? Set tls.certManager.skipCapabilityCheck=true" }}
 {{- end }}
 {{- if and .Values.auditor.rolloutRestart (not .Values.auditor.enabled) }}
 {{- fail "auditor.rolloutRestart needs auditor.enabled: the auditor is what restarts workloads" }}
