@@ -89,7 +89,9 @@ func Main(ctx context.Context, args []string, s Streams) int {
 	if err == nil {
 		return exitOK
 	}
-	_, _ = fmt.Fprintf(s.ErrOut, "gopherscope %s: %v\n", cmd.name, err)
+	for _, e := range flatten(err) {
+		_, _ = fmt.Fprintf(s.ErrOut, "gopherscope %s: %v\n", cmd.name, e)
+	}
 	var usage usageError
 	if errors.As(err, &usage) {
 		_, _ = fmt.Fprintf(s.ErrOut, "See 'gopherscope help %s'.\n", cmd.name)
@@ -99,25 +101,26 @@ func Main(ctx context.Context, args []string, s Streams) int {
 
 // exitCode is 1 when every error in err is a strict-mode violation, else 2.
 func exitCode(err error) int {
-	if onlyViolations(err) {
-		return exitViolation
+	for _, e := range flatten(err) {
+		var v violationError
+		if !errors.As(e, &v) {
+			return exitUsage
+		}
 	}
-	return exitUsage
+	return exitViolation
 }
 
-// onlyViolations reports whether err, or every error it joins, is a
-// violationError.
-func onlyViolations(err error) bool {
-	if joined, ok := err.(interface{ Unwrap() []error }); ok {
-		for _, e := range joined.Unwrap() {
-			if !onlyViolations(e) {
-				return false
-			}
-		}
-		return len(joined.Unwrap()) > 0
+// flatten lists the errors that err joins (errors.Join), or err alone.
+func flatten(err error) []error {
+	joined, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []error{err}
 	}
-	var v violationError
-	return errors.As(err, &v)
+	var out []error
+	for _, e := range joined.Unwrap() {
+		out = append(out, flatten(e)...)
+	}
+	return out
 }
 
 // usageError is a mistake on the command line.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	jsonpatch5 "github.com/evanphx/json-patch/v5"
 	jsonpatch "gomodules.xyz/jsonpatch/v2"
@@ -34,7 +35,7 @@ func render(body, doc []byte, ops []jsonpatch.Operation, isJSON bool) ([]byte, e
 		return nil, fmt.Errorf("apply the injection: %w", err)
 	}
 	if isJSON {
-		return formatJSON(patched, indentOf(body))
+		return formatJSON(unescapeHTML(patched), indentOf(body))
 	}
 	reference, err := yaml.JSONToYAML(patched)
 	if err != nil {
@@ -60,6 +61,34 @@ func formatJSON(data []byte, indent string) ([]byte, error) {
 	}
 	out.WriteByte('\n')
 	return out.Bytes(), nil
+}
+
+// unescapeHTML turns the escapes json.Marshal writes for <, > and & back
+// into the characters, so that the user's strings read as they wrote them.
+// Other escapes, an escaped backslash included, are kept as they are.
+func unescapeHTML(data []byte) []byte {
+	out := make([]byte, 0, len(data))
+	for i := 0; i < len(data); i++ {
+		if data[i] != '\\' || i+1 == len(data) {
+			out = append(out, data[i])
+			continue
+		}
+		if data[i+1] == 'u' && i+6 <= len(data) {
+			switch strings.ToLower(string(data[i+2 : i+6])) {
+			case "003c":
+				out, i = append(out, '<'), i+5
+				continue
+			case "003e":
+				out, i = append(out, '>'), i+5
+				continue
+			case "0026":
+				out, i = append(out, '&'), i+5
+				continue
+			}
+		}
+		out, i = append(out, data[i], data[i+1]), i+1
+	}
+	return out
 }
 
 // indentOf is the indentation of a JSON document's first indented line

@@ -92,6 +92,7 @@ func setNode(node *yamlv3.Node, path []string, value *yamlv3.Node) error {
 					&yamlv3.Node{Kind: yamlv3.MappingNode, Tag: "!!map"})
 				i = len(node.Content) - 2
 			}
+			keepLineComment(node.Content[i], node.Content[i+1])
 			node = node.Content[i+1]
 		case yamlv3.SequenceNode:
 			i, err := sequenceIndex(node, key, len(rest) == 0)
@@ -107,6 +108,15 @@ func setNode(node *yamlv3.Node, path []string, value *yamlv3.Node) error {
 			return fmt.Errorf("cannot descend into a scalar at %q", key)
 		}
 		path = rest
+	}
+}
+
+// keepLineComment moves the comment at the end of a flow collection's line
+// to its key before the collection becomes a block one, where the encoder
+// would write it on the line of the next key instead.
+func keepLineComment(key, value *yamlv3.Node) {
+	if value.Style&yamlv3.FlowStyle != 0 && value.LineComment != "" && key.LineComment == "" {
+		key.LineComment, value.LineComment = value.LineComment, ""
 	}
 }
 

@@ -43,6 +43,18 @@ func TestPatchYAML(t *testing.T) {
 			want: "spec:\n  containers:\n    - name: app\n    - name: sidecar\n",
 		},
 		{
+			name: "flow collections on the path become block ones, their other children and line comment kept",
+			in:   "spec: {containers: [{name: app}]}   # the spec\n",
+			ops:  []jsonpatch.Operation{jsonpatch.NewOperation("add", "/spec/initContainers", []any{map[string]any{"name": "sidecar"}})},
+			want: "spec: # the spec\n  containers: [{name: app}]\n  initContainers:\n    - name: sidecar\n",
+		},
+		{
+			name: "an element added to a flow sequence makes it a block one",
+			in:   "containers: [{name: app}]\n",
+			ops:  []jsonpatch.Operation{jsonpatch.NewOperation("add", "/containers/1", map[string]any{"name": "sidecar"})},
+			want: "containers:\n  - {name: app}\n  - name: sidecar\n",
+		},
+		{
 			name:    "an alias on the path is refused",
 			in:      "base: &m {a: b}\nmetadata: *m\n",
 			ops:     []jsonpatch.Operation{jsonpatch.NewOperation("add", "/metadata/c", "d")},
