@@ -25,8 +25,9 @@ kubectl get -o yaml prints) are injected object by object; every other
 document passes through unchanged, comments included. JSON in gives JSON
 out. A summary goes to stderr, one line per Pod or workload:
   deployment/web injected
-  pod/debug skipped: pod-annotation-opt-out (...)
-with the warnings about the object before it.
+  pod/debug skipped: the pod's annotation gopherscope.io/inject is "false"
+with the warnings about the object before it. Nothing is written to stdout
+unless every input was read and injected.
 
 Offline there is no namespace to look at: every Pod and workload is
 injected unless it opts out (label gopherscope.io/inject=disabled or
