@@ -3,6 +3,7 @@ module github.com/gopherscope/gopherscope
 go 1.26.0
 
 require (
+	github.com/agnivade/levenshtein v1.2.2
 	github.com/cert-manager/cert-manager v1.21.2
 	github.com/go-logr/zapr v1.3.0
 	github.com/google/go-cmp v0.7.0

@@ -92,3 +92,20 @@ const (
 	// EnvAppContainer: see EnvPodName.
 	EnvAppContainer = "GOPHERSCOPE_APP_CONTAINER"
 )
+
+// KeyPrefix starts every label and annotation key of gopherscope.
+const KeyPrefix = "gopherscope.io/"
+
+// PodLabelKeys returns the gopherscope label keys a pod may carry, sorted.
+func PodLabelKeys() []string {
+	return []string{LabelComponent, KeyInject, LabelSidecarVersion}
+}
+
+// PodAnnotationKeys returns the gopherscope annotation keys a pod may
+// carry, sorted: those that configure the injection, and the status.
+func PodAnnotationKeys() []string {
+	return []string{
+		AnnotationContainer, AnnotationExpvarPath, KeyInject, AnnotationInterval, AnnotationMetricsPath, AnnotationPort,
+		AnnotationPprofPath, AnnotationSidecarCPU, AnnotationSidecarImage, AnnotationSidecarMemory, AnnotationStatus,
+	}
+}

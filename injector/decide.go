@@ -27,7 +27,9 @@ type plan struct {
 //     metadata.namespace) are never injected;
 //   - the opt-in table of DESIGN.md: pod opt-out (annotation "false" or
 //     label "disabled") > namespace "disabled" > pod "enabled" > namespace
-//     "enabled"; an Offline namespace counts as enabled;
+//     "enabled"; an Offline namespace counts as enabled. A pod selected, or
+//     not opted in, is warned of its unknown gopherscope.io/ keys
+//     (UnknownKeyWarnings);
 //   - the injection marks: the status annotation together with a container
 //     named like the sidecar means already injected. A sidecar-named
 //     container without the annotation is also left alone (with a warning):
@@ -47,11 +49,11 @@ func decide(pod *corev1.Pod, ns Namespace, cfg *config.Config) (plan, []string, 
 	if !sel.selected {
 		var warnings []string
 		if sel.decision.Reason == ReasonNotOptedIn {
-			warnings = sel.warnings
+			warnings = append(sel.warnings, UnknownKeyWarnings(pod.Labels, pod.Annotations)...)
 		}
 		return plan{}, warnings, sel.decision
 	}
-	warnings := sel.warnings
+	warnings := append(sel.warnings, UnknownKeyWarnings(pod.Labels, pod.Annotations)...)
 	hasStatus, hasSidecar := injectionMarks(pod)
 	switch {
 	case hasStatus && hasSidecar:
