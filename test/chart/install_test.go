@@ -66,7 +66,8 @@ func TestInstallAndUpgradeOnTheLocalControlPlane(t *testing.T) {
 	notes := helm(append([]string{"install", release, r.ChartDir, "--create-namespace"}, outOfCluster...)...)
 	for _, want := range []string{
 		"kubectl label namespace NAMESPACE gopherscope.io/inject=enabled",
-		"kubectl port-forward -n NAMESPACE pod/POD 9184",
+		"kubectl port-forward -n NAMESPACE deploy/NAME 9184",
+		"kubectl get pods -A -L gopherscope.io/sidecar-version",
 		"Out-of-cluster webhook: the API server calls https://127.0.0.1:9443/inject",
 		"kubectl get secret -n " + namespace + " " + fullname + "-tls -o 'jsonpath={.data.tls\\.crt}' | base64 -d > tls/tls.crt",
 		"webhook --cert-dir=tls --config=config.yaml --namespace=" + namespace + " --port=9443",
