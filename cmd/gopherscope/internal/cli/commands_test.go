@@ -116,3 +116,33 @@ func TestIndentOf(t *testing.T) {
 		}
 	}
 }
+
+func TestSplitJSON(t *testing.T) {
+	tests := []struct {
+		name     string
+		in       string
+		want     []string
+		wantJSON bool
+	}{
+		{name: "one object", in: "{\"a\": 1}\n", want: []string{`{"a": 1}`}, wantJSON: true},
+		{name: "a stream of objects", in: "{}\n\n  {\"b\":\n2}", want: []string{"{}", "{\"b\":\n2}"}, wantJSON: true},
+		{name: "YAML", in: "a: 1\n"},
+		{name: "YAML in flow style", in: "{a: 1}\n"},
+		{name: "JSON followed by something else", in: "{}\n]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			docs, isJSON := splitJSON([]byte(tt.in))
+			var got []string
+			for _, d := range docs {
+				got = append(got, string(d.raw))
+			}
+			if isJSON != tt.wantJSON {
+				t.Errorf("JSON %v, want %v", isJSON, tt.wantJSON)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("documents (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -10,8 +10,9 @@ import (
 	"github.com/gopherscope/gopherscope/config"
 )
 
-// FuzzInjectStream feeds arbitrary text as the input of `inject`: it never
-// panics, and when it succeeds, injecting its output again changes nothing.
+// FuzzInjectStream feeds arbitrary text (YAML, JSON, Lists) as the input of
+// `inject`: it never panics, and when it succeeds, injecting its output
+// again changes nothing.
 func FuzzInjectStream(f *testing.F) {
 	app, err := os.ReadFile(filepath.Join("testdata", "app.yaml"))
 	if err != nil {
@@ -25,6 +26,9 @@ func FuzzInjectStream(f *testing.F) {
 		"apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec: {template: {spec: {hostNetwork: true, containers: [{name: a}]}}}\n",
 		"apiVersion: apps/v1\nkind: ReplicaSet\nspec: null\n",
 		"- a\n- b\n", "a: [\n", "---\n---\n", "kind: Pod\n",
+		`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"a","command":["x&<y>"]}]}}` + "\n{\"kind\":\"Service\"}",
+		"apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Pod, spec: {containers: [{name: a}]}}\n- {kind: Pod}\n",
+		"{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"List\",\n  \"items\": [{\"apiVersion\": \"batch/v1\", \"kind\": \"Job\", \"spec\": {}}]\n}\n",
 	} {
 		f.Add([]byte(seed))
 	}

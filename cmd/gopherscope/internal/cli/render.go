@@ -136,5 +136,8 @@ func splitJSON(data []byte) ([]jsonDocument, bool) {
 		start := end - len(raw)
 		docs = append(docs, jsonDocument{raw: data[start:end], line: 1 + bytes.Count(data[:start], []byte("\n"))})
 	}
+	if len(bytes.TrimSpace(data[dec.InputOffset():])) > 0 {
+		return nil, false // not JSON all through ("{} ]"): read as YAML, which reports it
+	}
 	return docs, true
 }
