@@ -64,7 +64,7 @@ func TestConfigFromCluster(t *testing.T) {
 
 	t.Run("the help's kubectl line saves a config that gives the same output", func(t *testing.T) {
 		saved := filepath.Join(t.TempDir(), "injection.yaml")
-		kubectl := exec.CommandContext(t.Context(), filepath.Join(root, "bin", "kubectl"), append(kubeconfig, //nolint:gosec // the repository's own bin/kubectl
+		kubectl := exec.CommandContext(t.Context(), filepath.Join(root, "bin", "kubectl"), append(kubeconfig,
 			"get", "configmap", defaultConfigMap, "-n", defaultConfigNamespace, "-o", `jsonpath={.data.config\.yaml}`)...)
 		out, err := kubectl.Output()
 		if err != nil {

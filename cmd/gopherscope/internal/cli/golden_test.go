@@ -46,7 +46,7 @@ func TestGolden(t *testing.T) {
 		t.Run(e.Name(), func(t *testing.T) { runGoldenCase(t, dir) })
 	}
 	t.Run("no golden file is stale", func(t *testing.T) {
-		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		err := filepath.WalkDir(root, func(path string, _ fs.DirEntry, err error) error {
 			if err == nil && strings.HasSuffix(path, ".golden") && !used[path] {
 				t.Errorf("%s belongs to no case (a case is a directory of %s with an args file): remove it", path, goldenRoot)
 			}
