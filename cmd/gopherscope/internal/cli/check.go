@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/gopherscope/gopherscope/version"
@@ -93,6 +94,8 @@ func runCheck(ctx context.Context, o *checkOptions, args []string, s Streams) er
 		return usageError{fmt.Errorf("kubeconfig namespace: %w", err)}
 	}
 	restConfig.UserAgent = "gopherscope-cli/" + version.Version
+	// The dry-run's admission warnings are in the reports already.
+	restConfig.WarningHandler = rest.NoWarnings{}
 	client, err := kubernetes.NewForConfig(restConfig)
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes"
@@ -38,7 +39,8 @@ type installation struct {
 	// readyEndpoints counts the Service's ready endpoints (EndpointSlices).
 	readyEndpoints int
 	// readySince is when the webhook became ready: the earliest Ready
-	// transition of its ready pods (zero when unknown or none is ready).
+	// transition of its Deployment's ready pods (zero when unknown or none
+	// is ready).
 	readySince time.Time
 	// notes say what could not be read, and so what check could not tell.
 	notes []string
@@ -69,8 +71,9 @@ func findInstallation(ctx context.Context, client kubernetes.Interface, namespac
 	}
 	inst.readConfig(ctx, client)
 	if inst.service != "" {
-		inst.readService(ctx, client)
+		inst.readEndpoints(ctx, client)
 	}
+	inst.readReadiness(ctx, client)
 	return inst
 }
 
@@ -113,32 +116,42 @@ func (inst *installation) readConfig(ctx context.Context, client kubernetes.Inte
 	inst.cfg = cfg
 }
 
-// readService counts the webhook Service's ready endpoints and finds when
-// its ready pods became ready.
-func (inst *installation) readService(ctx context.Context, client kubernetes.Interface) {
+// readEndpoints counts the webhook Service's ready endpoints.
+func (inst *installation) readEndpoints(ctx context.Context, client kubernetes.Interface) {
 	slices, err := client.DiscoveryV1().EndpointSlices(inst.namespace).List(ctx, metav1.ListOptions{
 		LabelSelector: labels.Set{discoveryv1.LabelServiceName: inst.service}.String(),
 	})
 	if err != nil {
 		inst.notes = append(inst.notes, fmt.Sprintf("cannot read the webhook Service's EndpointSlices: %v", err))
-	} else {
-		for _, s := range slices.Items {
-			for _, e := range s.Endpoints {
-				if e.Conditions.Ready == nil || *e.Conditions.Ready {
-					inst.readyEndpoints++
-				}
+		return
+	}
+	for _, s := range slices.Items {
+		for _, e := range s.Endpoints {
+			if e.Conditions.Ready == nil || *e.Conditions.Ready {
+				inst.readyEndpoints++
 			}
 		}
 	}
-	svc, err := client.CoreV1().Services(inst.namespace).Get(ctx, inst.service, metav1.GetOptions{})
+}
+
+// readReadiness finds when the webhook became ready: the earliest Ready
+// transition of the ready pods of its Deployment (named like its webhook
+// configuration, in the release's namespace). An out-of-cluster webhook has
+// none, and its readiness stays unknown.
+func (inst *installation) readReadiness(ctx context.Context, client kubernetes.Interface) {
+	deploy, err := client.AppsV1().Deployments(inst.namespace).Get(ctx, inst.webhookConfig, metav1.GetOptions{})
 	if err != nil {
-		inst.notes = append(inst.notes, fmt.Sprintf("cannot read the webhook Service: %v", err))
+		if !apierrors.IsNotFound(err) {
+			inst.notes = append(inst.notes, fmt.Sprintf("cannot read the webhook's Deployment: %v", err))
+		}
 		return
 	}
-	if len(svc.Spec.Selector) == 0 {
+	selector, err := metav1.LabelSelectorAsSelector(deploy.Spec.Selector)
+	if err != nil {
+		inst.notes = append(inst.notes, fmt.Sprintf("the webhook Deployment's selector: %v", err))
 		return
 	}
-	pods, err := client.CoreV1().Pods(inst.namespace).List(ctx, metav1.ListOptions{LabelSelector: labels.Set(svc.Spec.Selector).String()})
+	pods, err := client.CoreV1().Pods(inst.namespace).List(ctx, metav1.ListOptions{LabelSelector: selector.String()})
 	if err != nil {
 		inst.notes = append(inst.notes, fmt.Sprintf("cannot read the webhook's pods: %v", err))
 		return

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -64,6 +65,11 @@ func (c *checker) loadNamespace(ctx context.Context) error {
 func (c *checker) check(ctx context.Context, pod *corev1.Pod) podReport {
 	o := c.owners(ctx, pod)
 	_, warnings, d := injector.Inject(pod, c.ns, c.inst.cfg)
+	for _, w := range injector.UnknownKeyWarnings(pod.Labels, pod.Annotations) {
+		if !slices.Contains(warnings, w) {
+			warnings = append(warnings, w)
+		}
+	}
 	r := podReport{Pod: pod.Name, Reason: string(d.Reason), Message: d.Message, Warnings: warnings,
 		SidecarVersion: pod.Labels[config.LabelSidecarVersion]}
 	switch {

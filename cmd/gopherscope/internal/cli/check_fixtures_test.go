@@ -1,0 +1,101 @@
+package cli
+
+import (
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/ptr"
+
+	"github.com/gopherscope/gopherscope/config"
+)
+
+// createNamespace creates a namespace with the inject label set to value
+// (none for "").
+func createNamespace(t *testing.T, client kubernetes.Interface, name, value string) {
+	t.Helper()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	if value != "" {
+		ns.Labels = map[string]string{config.KeyInject: value}
+	}
+	if _, err := client.CoreV1().Namespaces().Create(t.Context(), ns, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// labelNamespace sets the namespace's inject label.
+func labelNamespace(t *testing.T, client kubernetes.Interface, name, value string) {
+	t.Helper()
+	patch := []byte(`{"metadata":{"labels":{"` + config.KeyInject + `":"` + value + `"}}}`)
+	if _, err := client.CoreV1().Namespaces().Patch(t.Context(), name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// podSpecTemplate is a pod template of one Go app container with labels.
+func podSpecTemplate(labels map[string]string) corev1.PodTemplateSpec {
+	return corev1.PodTemplateSpec{
+		ObjectMeta: metav1.ObjectMeta{Labels: labels},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "example.com/web:1.0"}}},
+	}
+}
+
+// createReplicaSet creates a ReplicaSet of no replicas (the local API
+// server runs no controllers) whose template is podSpecTemplate's.
+func createReplicaSet(t *testing.T, client kubernetes.Interface, namespace, name string) *appsv1.ReplicaSet {
+	t.Helper()
+	labels := map[string]string{"app": "web"}
+	rs := &appsv1.ReplicaSet{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace},
+		Spec: appsv1.ReplicaSetSpec{Replicas: ptr.To[int32](0), Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: podSpecTemplate(labels)},
+	}
+	created, err := client.AppsV1().ReplicaSets(namespace).Create(t.Context(), rs, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return created
+}
+
+// createPod creates a pod of podSpecTemplate (label app=web) with edits.
+func createPod(t *testing.T, client kubernetes.Interface, namespace string, edits ...func(*corev1.Pod)) *corev1.Pod {
+	t.Helper()
+	tmpl := podSpecTemplate(map[string]string{"app": "web"})
+	pod := &corev1.Pod{ObjectMeta: tmpl.ObjectMeta, Spec: tmpl.Spec}
+	pod.Namespace = namespace
+	for _, edit := range edits {
+		edit(pod)
+	}
+	created, err := client.CoreV1().Pods(namespace).Create(t.Context(), pod, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return created
+}
+
+func withName(name string) func(*corev1.Pod) {
+	return func(p *corev1.Pod) { p.Name = name }
+}
+
+func withLabels(labels map[string]string) func(*corev1.Pod) {
+	return func(p *corev1.Pod) {
+		for k, v := range labels {
+			p.Labels[k] = v
+		}
+	}
+}
+
+func withAnnotations(annotations map[string]string) func(*corev1.Pod) {
+	return func(p *corev1.Pod) { p.Annotations = annotations }
+}
+
+// withOldSidecar makes the pod one an older gopherscope injected: the
+// sidecar container, the status annotation, and the version label v0.0.1.
+func withOldSidecar(p *corev1.Pod) {
+	p.Labels[config.LabelSidecarVersion] = "v0.0.1"
+	p.Annotations = map[string]string{config.AnnotationStatus: `{"version":"v0.0.1","sidecar":"gopherscope-sidecar"}`}
+	p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: config.SidecarContainerName, Image: "ghcr.io/gopherscope/sidecar:v0.0.1"})
+}
