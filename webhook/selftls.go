@@ -208,6 +208,11 @@ func (w *waitingCerts) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certific
 	return cw.GetCertificate(hello)
 }
 
+// NeedLeaderElection is false: every replica serves, so every replica
+// waits for its certificate (the manager runs a Runnable without this only
+// on the elected replica, which left the others unready for good).
+func (*waitingCerts) NeedLeaderElection() bool { return false }
+
 // Start waits for the files, then runs the certwatcher until ctx ends.
 func (w *waitingCerts) Start(ctx context.Context) error {
 	log := logf.FromContext(ctx)
