@@ -78,7 +78,7 @@ func Main(ctx context.Context, args []string, s Streams) int {
 		_, _ = fmt.Fprintf(s.ErrOut, "gopherscope: unknown command %q\n\n%s", args[0], rootHelp())
 		return exitUsage
 	}
-	fs, run := cmd.flagSet(s.ErrOut)
+	fs, run := cmd.flagSet(s.Out) // -h: the help is the output asked for
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return exitOK

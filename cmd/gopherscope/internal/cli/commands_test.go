@@ -23,13 +23,13 @@ func TestHelpAndVersion(t *testing.T) {
 		{name: "--version prints the version like the other binaries", args: []string{"--version"}, wantStdout: []string{version.Version + "\n"}},
 		{name: "help inject shows inject's help, examples and exit codes", args: []string{"help", "inject"},
 			wantStdout: []string{"gopherscope inject -f FILENAME", "Examples:", "-f, --filename stringArray", "-R, --recursive", "--config-from-cluster", "Exit codes:\n  0  done\n  1  strict-mode"}},
-		{name: "inject -h shows the same help", args: []string{"inject", "-h"}, wantStderr: "Examples:"},
+		{name: "inject -h shows the same help on stdout", args: []string{"inject", "-h"}, wantStdout: []string{"Examples:", "--config-from-cluster"}},
 		{name: "help version has examples", args: []string{"help", "version"}, wantStdout: []string{"Examples:", "gopherscope --version"}},
 		{name: "the root help lists the commands and exit codes", args: []string{"--help"},
 			wantStdout: []string{"  inject ", "  version ", "gopherscope help COMMAND", "2  usage or input errors"}},
 		{name: "help of an unknown command is a usage error", args: []string{"help", "deploy"}, wantCode: 2, wantStderr: `unknown command "deploy"`},
 		{name: "no command is a usage error", args: nil, wantCode: 2, wantStderr: "Commands:"},
-		{name: "an unknown flag is a usage error", args: []string{"inject", "--filenames", "x"}, wantCode: 2, wantStderr: "See 'gopherscope help inject'"},
+		{name: "an unknown flag is a usage error", args: []string{"inject", "--filenames", "x"}, wantCode: 2, wantStderr: "unknown flag: --filenames\nSee 'gopherscope help inject'"},
 		{name: "stdin twice is a usage error", args: []string{"inject", "-f", "-", "-f", "-"}, wantCode: 2, wantStderr: "-f - (stdin) can be given only once"},
 		{name: "--config with --config-from-cluster is a usage error", args: []string{"inject", "-f", "-", "--config", "c.yaml", "--config-from-cluster"},
 			wantCode: 2, wantStderr: "--config and --config-from-cluster are exclusive"},
@@ -49,6 +49,9 @@ func TestHelpAndVersion(t *testing.T) {
 			}
 			if !strings.Contains(stderr, tt.wantStderr) {
 				t.Errorf("stderr lacks %q:\n%s", tt.wantStderr, stderr)
+			}
+			if tt.wantCode != 0 && stdout != "" {
+				t.Errorf("stdout %q on a usage error, want nothing", stdout)
 			}
 		})
 	}
