@@ -1,5 +1,6 @@
-// Package cli is the gopherscope command: `inject` runs the injector offline
-// over multi-document YAML (for GitOps and CI, like istioctl kube-inject) and
-// `version` prints the version. main only hands it the process's arguments
-// and streams.
+// Package cli is the gopherscope command. Each subcommand is one entry of
+// commands(): `inject` runs the injector offline over manifests (for GitOps
+// and CI, like istioctl kube-inject), `check` says why pods are injected or
+// not, `version` prints the version. main only hands it the process's
+// arguments and streams; the exit codes are the same for every command.
 package cli
