@@ -22,7 +22,7 @@ func TestHelpAndVersion(t *testing.T) {
 	}{
 		{name: "--version prints the version like the other binaries", args: []string{"--version"}, wantStdout: []string{version.Version + "\n"}},
 		{name: "help inject shows inject's help, examples and exit codes", args: []string{"help", "inject"},
-			wantStdout: []string{"gopherscope inject -f FILENAME", "Examples:", "-f, --filename stringArray", "-R, --recursive", "--config-from-cluster", "Exit codes:\n  0  done\n  1  strict-mode"}},
+			wantStdout: []string{"gopherscope inject -f FILENAME", "Examples:", "-f, --filename strings", "-R, --recursive", "--config-from-cluster", "Exit codes:\n  0  done\n  1  strict-mode"}},
 		{name: "inject -h shows the same help on stdout", args: []string{"inject", "-h"}, wantStdout: []string{"Examples:", "--config-from-cluster"}},
 		{name: "help version has examples", args: []string{"help", "version"}, wantStdout: []string{"Examples:", "gopherscope --version"}},
 		{name: "the root help lists the commands and exit codes", args: []string{"--help"},

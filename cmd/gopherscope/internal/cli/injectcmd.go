@@ -69,7 +69,7 @@ type injectOptions struct {
 
 // addFlags declares the flags on fs, bound to o.
 func (o *injectOptions) addFlags(fs *pflag.FlagSet) {
-	fs.StringArrayVarP(&o.filenames, "filename", "f", nil, "a file, a directory, or - for stdin; repeat it for more, read in order (required)")
+	fs.StringSliceVarP(&o.filenames, "filename", "f", nil, "a file, a directory, or - for stdin; repeat it or separate names with commas for more, read in order (required)")
 	fs.BoolVarP(&o.recursive, "recursive", "R", false, "read the directories given with -f and their subdirectories")
 	fs.StringVar(&o.configPath, "config", "", "injection config file, e.g. saved from the cluster (default: built-in defaults)")
 	o.cluster.addFlags(fs)
