@@ -5,6 +5,8 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
@@ -98,4 +100,38 @@ func withOldSidecar(p *corev1.Pod) {
 	p.Labels[config.LabelSidecarVersion] = "v0.0.1"
 	p.Annotations = map[string]string{config.AnnotationStatus: `{"version":"v0.0.1","sidecar":"gopherscope-sidecar"}`}
 	p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: config.SidecarContainerName, Image: "ghcr.io/gopherscope/sidecar:v0.0.1"})
+}
+
+// createLimitRange creates the LimitRange "small": at most memory per container.
+func createLimitRange(t *testing.T, client kubernetes.Interface, namespace, memory string) {
+	t.Helper()
+	lr := &corev1.LimitRange{
+		ObjectMeta: metav1.ObjectMeta{Name: "small", Namespace: namespace},
+		Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{{
+			Type: corev1.LimitTypeContainer, Max: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse(memory)},
+		}}},
+	}
+	if _, err := client.CoreV1().LimitRanges(namespace).Create(t.Context(), lr, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// recordAuditorEvent records the Event the auditor records on a bare pod
+// it finds without the sidecar (auditor/events.go).
+func recordAuditorEvent(t *testing.T, client kubernetes.Interface, pod *corev1.Pod, reason, note string) {
+	t.Helper()
+	e := &eventsv1.Event{
+		ObjectMeta:          metav1.ObjectMeta{GenerateName: pod.Name + "-", Namespace: pod.Namespace},
+		EventTime:           metav1.NowMicro(),
+		ReportingController: "gopherscope.io/auditor",
+		ReportingInstance:   "gopherscope-auditor",
+		Action:              "Audit",
+		Reason:              reason,
+		Note:                note,
+		Type:                corev1.EventTypeWarning,
+		Regarding:           corev1.ObjectReference{Kind: "Pod", Namespace: pod.Namespace, Name: pod.Name, UID: pod.UID, APIVersion: "v1"},
+	}
+	if _, err := client.EventsV1().Events(pod.Namespace).Create(t.Context(), e, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -102,6 +102,9 @@ func (c *checker) whyMissed(ctx context.Context, pod *corev1.Pod, o owners) (str
 	case err == nil && !injected:
 		return reasonWebhookUnreachable, fmt.Sprintf("a dry-run create of the pod's %s comes back without the sidecar: the API server does not reach %s%s%s",
 			o.templateSource(), c.inst.where(), c.endpointsText(), findings)
+	case err != nil && strings.Contains(err.Error(), "failed calling webhook"):
+		// failurePolicy Fail: the API server says so itself.
+		return reasonWebhookUnreachable, fmt.Sprintf("a dry-run create of the pod's %s is refused: %v%s", o.templateSource(), err, findings)
 	case err != nil && c.inst.service != "" && c.inst.readyEndpoints == 0:
 		return reasonWebhookUnreachable, fmt.Sprintf("%s has no ready endpoints (the dry-run create failed: %v)%s", c.inst.where(), err, findings)
 	}

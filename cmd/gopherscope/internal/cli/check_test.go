@@ -11,6 +11,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 
@@ -90,6 +91,9 @@ func TestCheckGivesEachReasonAgainstTheAPIServer(t *testing.T) {
 	createPod(t, client, "off", withName("pod"))
 	createNamespace(t, client, "legacy", config.InjectEnabled)
 	createPod(t, client, "legacy", withName("pod"))
+	createNamespace(t, client, "small", config.InjectEnabled)
+	createLimitRange(t, client, "small", "32Mi")
+	createPod(t, client, "small", withName("pod"))
 	createNamespace(t, client, "late", "")
 	createPod(t, client, "late", withName("pod"))
 	labelNamespace(t, client, "late", config.InjectEnabled)
@@ -109,6 +113,7 @@ func TestCheckGivesEachReasonAgainstTheAPIServer(t *testing.T) {
 		{"legacy", "pod", false, "excluded-namespace", "remove legacy from the chart value injection.excludedNamespaces (system namespaces and gopherscope's own stay excluded)", `namespace "legacy" is excluded`},
 		{"early", "web-5d8f9-x2x9q", false, "created-before-webhook-ready", "kubectl delete pod web-5d8f9-x2x9q -n early (its ReplicaSet creates it again)", "a dry-run create of its ReplicaSet web-5d8f9's template is injected now"},
 		{"early", "bare", false, "created-before-webhook-ready", recreate("early", "bare"), "a dry-run create of its spec is injected now"},
+		{"small", "pod", false, "resources", "lower injection.sidecar.resources, or raise the namespace's LimitRange", `LimitRange "small"`},
 		{"late", "pod", false, "created-before-opt-in", recreate("late", "pod"), "before it or its namespace opted in"},
 	}
 	for _, row := range rows {
@@ -142,14 +147,31 @@ func TestCheckGivesEachReasonAgainstTheAPIServer(t *testing.T) {
 	})
 
 	// Last: the webhook stops, and a pod created meanwhile is not injected.
-	t.Run("a pod created while the webhook is down is webhook-unreachable", func(t *testing.T) {
+	unreachableHint := "make " + webhookURL(rel) + " reachable from the API server, with the caBundle of the webhook configuration gopherscope"
+	t.Run("a pod created while the webhook is down is webhook-unreachable, with the auditor's finding", func(t *testing.T) {
 		if err := webhook.Stop(); err != nil {
 			t.Fatal(err)
 		}
-		createPod(t, client, "shop", withName("missed"))
-		checkOnePod(t, checkRow{"shop", "missed", false, "webhook-unreachable",
-			"make " + webhookURL(rel) + " reachable from the API server, with the caBundle of the webhook configuration gopherscope",
-			"comes back without the sidecar: the API server does not reach the out-of-cluster webhook at " + webhookURL(rel)}, kubeconfig)
+		pod := createPod(t, client, "shop", withName("missed"))
+		recordAuditorEvent(t, client, pod, "WebhookUnreachable", "the API server did not reach the webhook")
+		checkOnePod(t, checkRow{"shop", "missed", false, "webhook-unreachable", unreachableHint,
+			"comes back without the sidecar: the API server does not reach the out-of-cluster webhook at " + webhookURL(rel) +
+				"; the auditor reported WebhookUnreachable: the API server did not reach the webhook"}, kubeconfig)
+	})
+	t.Run("with failurePolicy Fail the refused dry-run is webhook-unreachable", func(t *testing.T) {
+		patch := []byte(`[{"op":"replace","path":"/webhooks/0/failurePolicy","value":"Fail"},{"op":"replace","path":"/webhooks/1/failurePolicy","value":"Fail"}]`)
+		if _, err := client.AdmissionregistrationV1().MutatingWebhookConfigurations().Patch(t.Context(), rel.Name, types.JSONPatchType, patch, metav1.PatchOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		checkOnePod(t, checkRow{"shop", "missed", false, "webhook-unreachable", unreachableHint, "is refused: Internal error occurred: failed calling webhook"}, kubeconfig)
+	})
+	t.Run("without the webhook configuration it is webhook-not-installed", func(t *testing.T) {
+		if err := client.AdmissionregistrationV1().MutatingWebhookConfigurations().Delete(t.Context(), rel.Name, metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		checkOnePod(t, checkRow{"shop", "missed", false, "webhook-not-installed",
+			"helm install gopherscope charts/gopherscope -n gopherscope --create-namespace (see the README)",
+			"no MutatingWebhookConfiguration has gopherscope's webhooks"}, kubeconfig)
 	})
 }
 
@@ -220,5 +242,24 @@ func markWebhookReady(t *testing.T, client kubernetes.Interface, namespace, name
 	pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.Now()}}
 	if _, err := client.CoreV1().Pods(namespace).UpdateStatus(t.Context(), pod, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestCheckRefusesABadCommandLineBeforeReadingTheCluster(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"two pods", []string{"check", "a", "b"}, `at most one POD, got ["a" "b"]`},
+		{"a pod and a selector", []string{"check", "a", "-l", "app=web"}, "give a POD or -l SELECTOR, not both"},
+		{"an unknown output format", []string{"check", "-o", "yaml"}, `-o "yaml": want table or json`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runCheckCLI(t, tc.args...)
+			if code != exitUsage || stdout != "" || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit code %d, stdout %q, stderr %q; want %d and %q", code, stdout, stderr, exitUsage, tc.want)
+			}
+		})
 	}
 }
