@@ -69,13 +69,8 @@ func injectInputs(inputs []input, cfg *config.Config) ([]byte, []string, error) 
 // prefixErrors puts the input's name before each of the joined errors.
 func prefixErrors(name string, err error) error {
 	var list []error
-	if joined, ok := err.(interface{ Unwrap() []error }); ok {
-		list = joined.Unwrap()
-	} else {
-		list = []error{err}
-	}
-	for i, e := range list {
-		list[i] = fmt.Errorf("%s: %w", name, e)
+	for _, e := range flatten(err) {
+		list = append(list, fmt.Errorf("%s: %w", name, e))
 	}
 	return errors.Join(list...)
 }
