@@ -126,7 +126,7 @@ func (c *checker) endpointsText() string {
 	if c.inst.service == "" {
 		return ""
 	}
-	return fmt.Sprintf(" (its Service has %d ready endpoints)", c.inst.readyEndpoints)
+	return fmt.Sprintf(" (ready endpoints of the Service: %d)", c.inst.readyEndpoints)
 }
 
 // dryRun creates the pod's template (from its owner, else the pod itself

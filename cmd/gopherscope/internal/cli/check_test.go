@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -164,6 +165,22 @@ func TestCheckGivesEachReasonAgainstTheAPIServer(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkOnePod(t, checkRow{"shop", "missed", false, "webhook-unreachable", unreachableHint, "is refused: Internal error occurred: failed calling webhook"}, kubeconfig)
+	})
+	t.Run("through a Service, the message counts its ready endpoints and the hint lists them", func(t *testing.T) {
+		createWebhookService(t, client, rel.Namespace, rel.Name)
+		var ops []string
+		for i := range 2 {
+			ops = append(ops, fmt.Sprintf(`{"op":"remove","path":"/webhooks/%d/clientConfig/url"}`, i),
+				fmt.Sprintf(`{"op":"add","path":"/webhooks/%d/clientConfig/service","value":{"namespace":%q,"name":%q,"path":"/inject","port":443}}`, i, rel.Namespace, rel.Name),
+				fmt.Sprintf(`{"op":"replace","path":"/webhooks/%d/failurePolicy","value":"Ignore"}`, i))
+		}
+		patch := []byte("[" + strings.Join(ops, ",") + "]")
+		if _, err := client.AdmissionregistrationV1().MutatingWebhookConfigurations().Patch(t.Context(), rel.Name, types.JSONPatchType, patch, metav1.PatchOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		checkOnePod(t, checkRow{"shop", "missed", false, "webhook-unreachable",
+			"kubectl get endpointslices -n gopherscope -l kubernetes.io/service-name=gopherscope",
+			"the API server does not reach the webhook Service gopherscope/gopherscope (ready endpoints of the Service: 1)"}, kubeconfig)
 	})
 	t.Run("without the webhook configuration it is webhook-not-installed", func(t *testing.T) {
 		if err := client.AdmissionregistrationV1().MutatingWebhookConfigurations().Delete(t.Context(), rel.Name, metav1.DeleteOptions{}); err != nil {
