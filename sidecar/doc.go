@@ -2,8 +2,9 @@
 // app's debug endpoints (package source) at the interval, maps them onto
 // client_golang's series (package normalize) and publishes each sample as
 // an immutable Snapshot and a history point (package history); NewMux
-// serves /metrics, /healthz, /readyz, /api/v1/history and the page
-// (package ui), and nothing else.
+// serves /metrics, /healthz, /readyz, /api/v1/history, /api/v1/sources (each
+// endpoint's health, why it fails and the annotation that fixes it) and the
+// page (package ui), and nothing else.
 //
 // Invariants: a request to the sidecar never reaches the app (every route
 // answers from the latest sample, whose exposition is rendered once), so
