@@ -27,16 +27,6 @@ const (
 	// ControllerName names the controller, its Event recorder (the Events'
 	// reportingController) and its logger.
 	ControllerName = "gopherscope-auditor"
-	// ReasonSidecarMissing is the reason of the Warning Event recorded on the
-	// owner of an uninjected pod.
-	ReasonSidecarMissing = "SidecarMissing"
-	// ReasonPodEvicted is the reason of the Normal Event recorded on the
-	// owner of an uninjected pod the auditor evicted.
-	ReasonPodEvicted = "UninjectedPodEvicted"
-	// ReasonWebhookUnreachable is the reason of the Warning Event recorded on
-	// the owner of a pod created while the webhook was ready that lacks the
-	// sidecar: the API server cannot reach the webhook.
-	ReasonWebhookUnreachable = "WebhookUnreachable"
 )
 
 // configPollInterval is how often the auditor looks for a new injection

@@ -33,7 +33,7 @@ func (a *Auditor) recordMissing(p trackedPod, pod *corev1.Pod) {
 	a.mu.Unlock()
 
 	if p.whileReady {
-		a.opts.Recorder.Eventf(owner.object(), podReference(pod), corev1.EventTypeWarning, ReasonWebhookUnreachable, eventAction, "%s", unreachableNote(pod))
+		a.opts.Recorder.Eventf(owner.object(), podReference(pod), corev1.EventTypeWarning, config.EventReasonWebhookUnreachable, eventAction, "%s", unreachableNote(pod))
 		return
 	}
 
@@ -49,7 +49,7 @@ func (a *Auditor) recordMissing(p trackedPod, pod *corev1.Pod) {
 			"injects them (kubectl rollout restart, for a Deployment, StatefulSet or DaemonSet).",
 			owner.Kind, config.SidecarContainerName, pod.Name, MetricUninjectedPods)
 	}
-	a.opts.Recorder.Eventf(owner.object(), related, corev1.EventTypeWarning, ReasonSidecarMissing, eventAction, "%s", note)
+	a.opts.Recorder.Eventf(owner.object(), related, corev1.EventTypeWarning, config.EventReasonSidecarMissing, eventAction, "%s", note)
 }
 
 // podReference is the pod as the related object of an Event.

@@ -164,7 +164,7 @@ func TestEventsGoToTheOwnerOncePerPeriod(t *testing.T) {
 	all := []string{"shop/web-7d9f-a", "shop/web-7d9f-b", "shop/nightly-29100-x", "shop/db-0", "shop/lonely"}
 	w.reconcile(t, all...)
 	missing := func(regarding, related, note string) recorded {
-		return recorded{Regarding: regarding, Related: related, Type: corev1.EventTypeWarning, Reason: ReasonSidecarMissing, Action: "Audit", Note: note}
+		return recorded{Regarding: regarding, Related: related, Type: corev1.EventTypeWarning, Reason: config.EventReasonSidecarMissing, Action: "Audit", Note: note}
 	}
 	ownerNote := func(kind, pod string) string {
 		return "Pods of this " + kind + " should carry the gopherscope-sidecar container and do not (" + pod + " among them; " +

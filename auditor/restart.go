@@ -67,7 +67,7 @@ func (a *Auditor) maybeEvict(ctx context.Context, owner Owner, pod *corev1.Pod) 
 	a.rememberRestart(owner.UID, now, now)
 	a.noteEviction(now)
 	log.Info("evicted an uninjected pod; its controller re-creates it with the sidecar", "pod", pod.Name)
-	a.opts.Recorder.Eventf(owner.object(), podReference(pod), corev1.EventTypeNormal, ReasonPodEvicted, eventAction,
+	a.opts.Recorder.Eventf(owner.object(), podReference(pod), corev1.EventTypeNormal, config.EventReasonPodEvicted, eventAction,
 		"Evicted pod %s, which lacks the %s container, through the Eviction API (PodDisruptionBudgets apply); its controller re-creates it with the sidecar. At most one pod of this %s is evicted per %s.",
 		pod.Name, config.SidecarContainerName, owner.Kind, a.opts.Settings.RestartCooldown)
 }

@@ -53,7 +53,7 @@ func TestEvictionTakesOnePodPerWorkloadPerCooldownWhileTheWebhookIsReady(t *test
 	if got := w.takeEvicted(); len(got) != 0 {
 		t.Errorf("evicted %v while the webhook was not ready", got)
 	}
-	if got := reasons(w.events.take(), ReasonPodEvicted); len(got) != 0 {
+	if got := reasons(w.events.take(), config.EventReasonPodEvicted); len(got) != 0 {
 		t.Errorf("eviction events %v while the webhook was not ready", got)
 	}
 
@@ -63,7 +63,7 @@ func TestEvictionTakesOnePodPerWorkloadPerCooldownWhileTheWebhookIsReady(t *test
 	if diff := cmp.Diff([]string{"shop/web-7d9f-a", "shop/db-0", "shop/logs-x"}, w.takeEvicted()); diff != "" {
 		t.Errorf("evicted pods: one per Deployment, StatefulSet and DaemonSet, none of a Job or a bare pod (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]string{"Deployment shop/web", "StatefulSet shop/db", "DaemonSet shop/logs"}, reasons(w.events.take(), ReasonPodEvicted)); diff != "" {
+	if diff := cmp.Diff([]string{"Deployment shop/web", "StatefulSet shop/db", "DaemonSet shop/logs"}, reasons(w.events.take(), config.EventReasonPodEvicted)); diff != "" {
 		t.Errorf("eviction events, on the workload a person acts on (-want +got):\n%s", diff)
 	}
 
@@ -102,7 +102,7 @@ func TestEvictionIsSkipped(t *testing.T) {
 			if got := w.takeEvicted(); len(got) != 0 {
 				t.Errorf("evicted %v", got)
 			}
-			if diff := cmp.Diff([]string{"Deployment shop/web"}, reasons(w.events.take(), ReasonSidecarMissing)); diff != "" {
+			if diff := cmp.Diff([]string{"Deployment shop/web"}, reasons(w.events.take(), config.EventReasonSidecarMissing)); diff != "" {
 				t.Errorf("events: only the SidecarMissing warning (-want +got):\n%s", diff)
 			}
 		})
@@ -156,11 +156,11 @@ func TestABrokenCABundleCostsOneEvictionThenAWebhookUnreachableEventAndNoMore(t 
 	w.events.take()
 	w.reconcile(t, "shop/web-1-c")
 	events := w.events.take()
-	if diff := cmp.Diff([]string{"Deployment shop/web"}, reasons(events, ReasonWebhookUnreachable)); diff != "" {
+	if diff := cmp.Diff([]string{"Deployment shop/web"}, reasons(events, config.EventReasonWebhookUnreachable)); diff != "" {
 		t.Errorf("WebhookUnreachable events, on the owner of the pod created while the webhook was ready (-want +got):\n%s", diff)
 	}
 	for _, e := range events {
-		if e.Reason == ReasonWebhookUnreachable && (e.Type != corev1.EventTypeWarning || e.Related != "Pod shop/web-1-c") {
+		if e.Reason == config.EventReasonWebhookUnreachable && (e.Type != corev1.EventTypeWarning || e.Related != "Pod shop/web-1-c") {
 			t.Errorf("WebhookUnreachable event %+v: want a Warning related to Pod shop/web-1-c", e)
 		}
 	}

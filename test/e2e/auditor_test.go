@@ -97,7 +97,7 @@ func TestAuditor(t *testing.T) {
 			"Deployment " + shop + "/web": 1, "StatefulSet " + shop + "/db": 1,
 			"CronJob " + batch + "/nightly": 1, "Pod " + batch + "/lonely": 1, "Pod " + plain + "/labelled": 1,
 		}
-		e.waitForEvents(t, auditor.ReasonSidecarMissing, want, shop, batch, plain)
+		e.waitForEvents(t, config.EventReasonSidecarMissing, want, shop, batch, plain)
 	})
 
 	t.Run("the auditor holds the leader election Lease", func(t *testing.T) {
@@ -150,9 +150,9 @@ func TestAuditor(t *testing.T) {
 		// No controller re-creates the pods here, so nothing shows the webhook
 		// reachable but the first eviction's probe: one pod is evicted, then
 		// none until a pod created since the webhook became ready is injected.
-		e.waitForEventCount(t, auditor.ReasonPodEvicted, 1, shop)
+		e.waitForEventCount(t, config.EventReasonPodEvicted, 1, shop)
 		assertInjected(t, e.create(t, goPod(shop, "proof", nil, nil)), "10s")
-		e.waitForEvents(t, auditor.ReasonPodEvicted, map[string]int{"Deployment " + shop + "/web": 1, "StatefulSet " + shop + "/db": 1}, shop)
+		e.waitForEvents(t, config.EventReasonPodEvicted, map[string]int{"Deployment " + shop + "/web": 1, "StatefulSet " + shop + "/db": 1}, shop)
 		left := e.existingPods(t, shop, webPods...)
 		if len(left) != 1 || left[0] == "db-0" {
 			t.Errorf("pods left of %v: %v; want one of the Deployment's two (one eviction per workload per cool-down)", webPods, left)
@@ -259,7 +259,7 @@ func (e *env) waitForEvents(t *testing.T, reason string, want map[string]int, na
 					continue
 				}
 				wantType := corev1.EventTypeWarning
-				if reason == auditor.ReasonPodEvicted {
+				if reason == config.EventReasonPodEvicted {
 					wantType = corev1.EventTypeNormal
 				}
 				if ev.Type != wantType || ev.Note == "" {

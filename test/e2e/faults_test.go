@@ -207,7 +207,7 @@ func waitForSidecarMissing(t *testing.T, e *env, ns string, n int) []string {
 		}
 		names = names[:0]
 		for _, ev := range list.Items {
-			if ev.Reason == auditor.ReasonSidecarMissing && ev.ReportingController == auditor.ControllerName && ev.Regarding.Kind == "Pod" {
+			if ev.Reason == config.EventReasonSidecarMissing && ev.ReportingController == auditor.ControllerName && ev.Regarding.Kind == "Pod" {
 				names = append(names, ev.Regarding.Name)
 			}
 		}

@@ -97,14 +97,14 @@ func TestNodeWebhookScaledToZeroLetsPodsThroughAndTheAuditorNamesThem(t *testing
 			return false, nil //nolint:nilerr // try again
 		}
 		for _, ev := range events.Items {
-			if ev.Reason == auditor.ReasonSidecarMissing && ev.Regarding.Kind == "Deployment" && ev.Regarding.Name == "unguarded" {
+			if ev.Reason == config.EventReasonSidecarMissing && ev.Regarding.Kind == "Deployment" && ev.Regarding.Name == "unguarded" {
 				return true, nil
 			}
 		}
 		return false, nil
 	})
 	if err != nil {
-		t.Errorf("no %s Event on Deployment %s/unguarded: %v", auditor.ReasonSidecarMissing, ns, err)
+		t.Errorf("no %s Event on Deployment %s/unguarded: %v", config.EventReasonSidecarMissing, ns, err)
 	}
 }
 

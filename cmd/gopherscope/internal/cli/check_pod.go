@@ -11,7 +11,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/gopherscope/gopherscope/auditor"
 	"github.com/gopherscope/gopherscope/config"
 	"github.com/gopherscope/gopherscope/injector"
 )
@@ -162,7 +161,7 @@ func (c *checker) auditorFindings(ctx context.Context, pod *corev1.Pod, o owners
 	}
 	var out strings.Builder
 	for _, e := range events.Items {
-		if e.Reason != auditor.ReasonSidecarMissing && e.Reason != auditor.ReasonWebhookUnreachable {
+		if e.Reason != config.EventReasonSidecarMissing && e.Reason != config.EventReasonWebhookUnreachable {
 			continue
 		}
 		if (e.Related != nil && e.Related.Name == pod.Name) || e.Regarding.Name == pod.Name || o.has(e.Regarding.Kind, e.Regarding.Name) {
