@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/version"
 )
 
@@ -80,4 +81,28 @@ func kubeVersionText(minor int) string {
 		return "2.0 or later"
 	}
 	return "1." + strconv.Itoa(minor)
+}
+
+// OldestKubeletMinor is the smallest minor version the nodes' kubelets
+// report, or UnknownKubelet for none. A version that does not parse
+// (an unstamped development build) counts as current, as the API server's
+// does (the webhook's serverMinorVersion). Each distinct version is parsed once.
+func OldestKubeletMinor(nodes []corev1.Node) int {
+	oldest := UnknownKubelet
+	parsed := map[string]bool{}
+	for i := range nodes {
+		v := nodes[i].Status.NodeInfo.KubeletVersion
+		if parsed[v] {
+			continue
+		}
+		parsed[v] = true
+		minor, err := ParseKubeMinor(v)
+		if err != nil {
+			continue
+		}
+		if oldest == UnknownKubelet || minor < oldest {
+			oldest = minor
+		}
+	}
+	return oldest
 }

@@ -34,31 +34,7 @@ func (c ClusterKubelets) OldestKubeletMinor(ctx context.Context) (int, error) {
 	if err := c.Cache.List(ctx, &nodes, client.UnsafeDisableDeepCopy); err != nil {
 		return config.UnknownKubelet, fmt.Errorf("list nodes: %w", err)
 	}
-	return oldestKubeletMinor(nodes.Items), nil
-}
-
-// oldestKubeletMinor is the smallest minor version the nodes' kubelets
-// report, or config.UnknownKubelet for none. A version that does not parse
-// (an unstamped development build) counts as current, as the API server's
-// does (serverMinorVersion). Each distinct version is parsed once.
-func oldestKubeletMinor(nodes []corev1.Node) int {
-	oldest := config.UnknownKubelet
-	parsed := map[string]bool{}
-	for i := range nodes {
-		v := nodes[i].Status.NodeInfo.KubeletVersion
-		if parsed[v] {
-			continue
-		}
-		parsed[v] = true
-		minor, err := config.ParseKubeMinor(v)
-		if err != nil {
-			continue
-		}
-		if oldest == config.UnknownKubelet || minor < oldest {
-			oldest = minor
-		}
-	}
-	return oldest
+	return config.OldestKubeletMinor(nodes.Items), nil
 }
 
 // KubeletMinor is a KubeletVersionLookup that always answers the same: for

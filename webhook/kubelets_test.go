@@ -70,7 +70,7 @@ func TestOldestKubeletMinor(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := oldestKubeletMinor(tt.nodes); got != tt.want {
+			if got := config.OldestKubeletMinor(tt.nodes); got != tt.want {
 				t.Errorf("oldestKubeletMinor = %d, want %d", got, tt.want)
 			}
 		})

@@ -96,11 +96,6 @@ func (o *clusterConfigOptions) load(ctx context.Context, readVersions bool) (clu
 	if err != nil {
 		return clusterConfig{}, fmt.Errorf("--config-from-cluster: list nodes for the oldest kubelet's version: %w (or give --kube-version)", err)
 	}
-	for _, n := range nodes.Items {
-		minor, err := config.ParseKubeMinor(n.Status.NodeInfo.KubeletVersion)
-		if err == nil && (out.oldestKubeletMinor == config.UnknownKubelet || minor < out.oldestKubeletMinor) {
-			out.oldestKubeletMinor = minor
-		}
-	}
+	out.oldestKubeletMinor = config.OldestKubeletMinor(nodes.Items)
 	return out, nil
 }
