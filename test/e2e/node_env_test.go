@@ -92,7 +92,7 @@ func startNode() error {
 func chartValuesFor(im localcluster.NodeImages) map[string]any {
 	return map[string]any{
 		"image":        map[string]any{"tag": im.Version},
-		"injection":    map[string]any{"sidecar": map[string]any{"image": im.Ref("sidecar")}},
+		"injection":    map[string]any{"sidecar": map[string]any{"image": map[string]any{"tag": im.Version}}},
 		"replicaCount": 1,
 	}
 }
