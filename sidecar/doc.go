@@ -3,7 +3,8 @@
 // client_golang's series (package normalize) and publishes each sample as
 // an immutable Snapshot and a history point (package history); NewMux
 // serves /metrics, /healthz, /readyz, /api/v1/history, /api/v1/sources (each
-// endpoint's health, why it fails and the annotation that fixes it) and the
+// endpoint's health, why it fails and the annotation that fixes it),
+// /api/v1/findings (what package findings derives from the samples) and the
 // page (package ui), and nothing else.
 //
 // Invariants: a request to the sidecar never reaches the app (every route

@@ -14,6 +14,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
+
+	"github.com/gopherscope/gopherscope/sidecar/findings"
 )
 
 // Snapshot is one sample, immutable once published. Its exposition is
@@ -27,6 +29,8 @@ type Snapshot struct {
 	TargetUp bool
 	// Sources are the health of each of the app's endpoints in this sample.
 	Sources []SourceStatus
+	// Findings are the findings active after this sample, sorted by kind.
+	Findings []findings.Finding
 
 	families []*dto.MetricFamily // the app's normalized series
 	health   []prometheus.Metric // the sidecar's gopherscope_* series

@@ -15,7 +15,7 @@ import (
 // gopherscope_* only: the sidecar never exposes its own go_* series, which
 // would collide with the app's.
 type healthDescs struct {
-	targetUp, sourceUp, scrapeDuration, restarts, lastSample, droppedSeries *prometheus.Desc
+	targetUp, sourceUp, scrapeDuration, restarts, lastSample, droppedSeries, finding *prometheus.Desc
 }
 
 func newHealthDescs() healthDescs {
@@ -32,6 +32,8 @@ func newHealthDescs() healthDescs {
 			"When the sidecar last sampled the app, in seconds since 1970.", nil, nil),
 		droppedSeries: prometheus.NewDesc("gopherscope_dropped_series_total",
 			"Series of the app's own go_* and process_* families left out by the sidecar's limits, by the limit that left them out.", []string{"reason"}, nil),
+		finding: prometheus.NewDesc("gopherscope_finding",
+			"A finding about the app, active after the last sample (1); its evidence and advice are at /api/v1/findings.", []string{"kind", "severity"}, nil),
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	sidecarconf "github.com/gopherscope/gopherscope/config/names"
+	"github.com/gopherscope/gopherscope/sidecar/findings"
 )
 
 // Options configure the sidecar. cmd/sidecar fills them from its flags.
@@ -35,6 +36,11 @@ type Options struct {
 	PodName, PodNamespace string
 	// UserAgent is sent with every request to the app.
 	UserAgent string
+	// Findings are the detectors' thresholds; the zero value means
+	// findings.DefaultOptions.
+	Findings findings.Options
+	// Limits are what the sidecar knows of the app container's limits.
+	Limits findings.Limits
 }
 
 // DefaultOptions returns the options the sidecar uses when given no flags.
@@ -47,6 +53,7 @@ func DefaultOptions() Options {
 		Interval:      sidecarconf.DefaultInterval,
 		History:       sidecarconf.DefaultHistory,
 		ListenAddress: fmt.Sprintf(":%d", sidecarconf.DefaultSidecarPort),
+		Findings:      findings.DefaultOptions(),
 	}
 }
 
@@ -86,7 +93,21 @@ func (o *Options) Validate() error {
 	if o.Timeout < 0 || o.MaxBodyBytes < 0 || o.BackoffMax < 0 {
 		errs = append(errs, errors.New("timeout, body cap and backoff must not be negative"))
 	}
+	if err := o.findingsOptions().Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("findings: %w", err))
+	}
+	if o.Limits.MemoryBytes < 0 || o.Limits.CPU < 0 || o.Limits.NumCPU < 0 {
+		errs = append(errs, errors.New("the app's memory and CPU limits must not be negative"))
+	}
 	return errors.Join(errs...)
+}
+
+// findingsOptions are the detectors' thresholds, the defaults for the zero value.
+func (o *Options) findingsOptions() findings.Options {
+	if o.Findings == (findings.Options{}) {
+		return findings.DefaultOptions()
+	}
+	return o.Findings
 }
 
 // validatePath accepts "" (source disabled) or an absolute URL path without

@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-logr/logr"
 
+	"github.com/gopherscope/gopherscope/sidecar/findings"
 	"github.com/gopherscope/gopherscope/sidecar/history"
 	"github.com/gopherscope/gopherscope/sidecar/normalize"
 	"github.com/gopherscope/gopherscope/sidecar/source"
@@ -25,6 +26,9 @@ type Sampler struct {
 	client   *source.Client
 	now      func() time.Time
 	health   healthDescs
+	// detectors is nil when the options do not validate (Options.Validate
+	// says why; NewSampler logs it).
+	detectors *findings.Set
 
 	// Owned by the goroutine that samples.
 	sources []*observedSource
@@ -68,6 +72,11 @@ func NewSampler(opts Options, ring *history.Ring, log logr.Logger) *Sampler {
 		s.sources = append(s.sources, &observedSource{Source: source.NewPrometheus(cfg, opts.MetricsPath), setup: setupFor("prometheus", opts.MetricsPath, opts.TargetPorts)})
 		s.readsPrometheus = true
 	}
+	detectors, err := findings.New(opts.findingsOptions(), opts.Limits)
+	if err != nil {
+		log.Error(err, "findings disabled")
+	}
+	s.detectors = detectors
 	reason := "no sample yet"
 	s.reason.Store(&reason)
 	return s
@@ -132,7 +141,17 @@ func (s *Sampler) SampleOnce(ctx context.Context) *Snapshot {
 	for i, src := range s.sources {
 		statuses[i] = src.status()
 	}
-	snap := &Snapshot{Time: start, TargetUp: up, Sources: statuses, families: out.Families, health: health}
+	var active []findings.Finding
+	if s.detectors != nil {
+		// A sample without an answer says nothing: the findings stay as they were.
+		if up {
+			active = s.detectors.Observe(observation(start, out))
+		} else {
+			active = s.detectors.Active()
+		}
+		health = append(health, s.health.findingMetrics(active)...)
+	}
+	snap := &Snapshot{Time: start, TargetUp: up, Sources: statuses, Findings: active, families: out.Families, health: health}
 	s.latest.Store(snap)
 	if up {
 		s.ready.Store(true)

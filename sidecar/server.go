@@ -60,7 +60,7 @@ func acceptsGzip(header string) bool {
 }
 
 // NewMux returns the sidecar's routes: the exposition, health and
-// readiness, the history and sources APIs and the page. Nothing else is served (no
+// readiness, the history, sources and findings APIs and the page. Nothing else is served (no
 // DefaultServeMux, no pprof of the sidecar itself).
 func NewMux(s *Sampler, ring *history.Ring, opts Options, log logr.Logger) *http.ServeMux {
 	mux := http.NewServeMux()
@@ -83,6 +83,7 @@ func NewMux(s *Sampler, ring *history.Ring, opts Options, log logr.Logger) *http
 	})
 	mux.Handle(sidecarconf.SidecarHistoryPath, history.Handler(ring, opts.Interval, history.WithPod(opts.PodNamespace, opts.PodName)))
 	mux.Handle(SourcesPath, sourcesHandler(s))
+	mux.Handle(FindingsPath, findingsHandler(s))
 	mux.Handle("/", ui.Handler())
 	return mux
 }
