@@ -39,6 +39,9 @@ type Config struct {
 	// addition to SystemNamespaces (which no configuration can re-enable). The
 	// webhook adds its own namespace to this list at start.
 	ExcludedNamespaces []string `json:"excludedNamespaces"`
+	// Tune is the tuning applied to the app container (GOMEMLIMIT), for
+	// pods that ask with AnnotationTune and in the namespaces it lists.
+	Tune Tune `json:"tune"`
 
 	// NativeSidecarBasis says on what NativeSidecar was resolved from auto
 	// (ChooseNativeSidecar's basis, e.g. "apiserver 1.32"), recorded in the
@@ -155,6 +158,7 @@ func Default(version string) *Config {
 		},
 		Interval:      metav1.Duration{Duration: DefaultInterval},
 		NativeSidecar: NativeSidecarAuto,
+		Tune:          Tune{GOMEMLIMIT: GOMEMLIMITTuning{Percent: DefaultGOMEMLIMITPercent}},
 	}
 }
 
@@ -173,6 +177,7 @@ func (c *Config) DeepCopy() *Config {
 	out.Sidecar.Resources = *c.Sidecar.Resources.DeepCopy()
 	out.Target.Ports = append([]int32(nil), c.Target.Ports...)
 	out.ExcludedNamespaces = append([]string(nil), c.ExcludedNamespaces...)
+	out.Tune.GOMEMLIMIT.Namespaces = append([]string(nil), c.Tune.GOMEMLIMIT.Namespaces...)
 	return &out
 }
 

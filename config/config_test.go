@@ -56,6 +56,10 @@ interval: 15s
 nativeSidecar: never
 strict: true
 excludedNamespaces: [kube-system, gopherscope]
+tune:
+  gomemlimit:
+    namespaces: [team-a]
+    percent: 80
 `)
 	got, err := Parse(data, "v1.0.0")
 	if err != nil {
@@ -71,6 +75,7 @@ excludedNamespaces: [kube-system, gopherscope]
 	want.NativeSidecar = NativeSidecarNever
 	want.Strict = true
 	want.ExcludedNamespaces = []string{"kube-system", "gopherscope"}
+	want.Tune.GOMEMLIMIT = GOMEMLIMITTuning{Namespaces: []string{"team-a"}, Percent: 80}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Parse (-want +got):\n%s", diff)
 	}
@@ -154,13 +159,16 @@ func TestDeepCopySharesNothing(t *testing.T) {
 	cfg := Default("v1")
 	cfg.InjectorVersion = "v1"
 	cfg.ExcludedNamespaces = []string{"team-a"}
+	cfg.Tune.GOMEMLIMIT.Namespaces = []string{"team-b"}
 	cp := cfg.DeepCopy()
 	cp.Target.Ports[0] = 1
 	cp.ExcludedNamespaces[0] = "changed"
+	cp.Tune.GOMEMLIMIT.Namespaces[0] = "changed"
 	cp.Sidecar.Resources.Requests[corev1.ResourceCPU] = resource.MustParse("1")
 	want := Default("v1")
 	want.InjectorVersion = "v1"
 	want.ExcludedNamespaces = []string{"team-a"}
+	want.Tune.GOMEMLIMIT.Namespaces = []string{"team-b"}
 	if diff := cmp.Diff(want, cfg); diff != "" {
 		t.Errorf("changing the copy changed the original (-want +got):\n%s", diff)
 	}

@@ -51,6 +51,11 @@ const (
 	// AnnotationSidecarImage overrides the sidecar image for this pod.
 	AnnotationSidecarImage = "gopherscope.io/sidecar-image"
 
+	// AnnotationTune asks for tuning of the app container at admission: a
+	// comma-separated list of Tunings (TuningGOMEMLIMIT sets GOMEMLIMIT to a
+	// share of the container's memory limit, where the user has not set it).
+	AnnotationTune = "gopherscope.io/tune"
+
 	// AnnotationPrometheusScrape, AnnotationPrometheusPort and
 	// AnnotationPrometheusPath are the conventional scrape annotations. The
 	// injector sets them to the sidecar only where the user has set none.
@@ -107,5 +112,6 @@ func PodAnnotationKeys() []string {
 	return []string{
 		AnnotationContainer, AnnotationExpvarPath, KeyInject, AnnotationInterval, AnnotationMetricsPath, AnnotationPort,
 		AnnotationPprofPath, AnnotationSidecarCPU, AnnotationSidecarImage, AnnotationSidecarMemory, AnnotationStatus,
+		AnnotationTune,
 	}
 }

@@ -71,6 +71,7 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("excludedNamespaces[%d]: must not be empty", i))
 		}
 	}
+	errs = append(errs, c.Tune.validate()...)
 	return errors.Join(errs...)
 }
 

@@ -37,6 +37,9 @@ func TestValidateCatchesEachBadField(t *testing.T) {
 		}, "interval: 2h0m0s is longer than the maximum 1h0m0s"},
 		{"an unknown native sidecar mode", func(c *Config) { c.NativeSidecar = "sometimes" }, `nativeSidecar: "sometimes" is not one of`},
 		{"an empty excluded namespace", func(c *Config) { c.ExcludedNamespaces = []string{"a", ""} }, "excludedNamespaces[1]: must not be empty"},
+		{"a GOMEMLIMIT share of zero", func(c *Config) { c.Tune.GOMEMLIMIT.Percent = 0 }, "tune.gomemlimit.percent: 0 is not between 1 and 100"},
+		{"a GOMEMLIMIT share above the limit", func(c *Config) { c.Tune.GOMEMLIMIT.Percent = 101 }, "tune.gomemlimit.percent: 101 is not between 1 and 100"},
+		{"an empty tuned namespace", func(c *Config) { c.Tune.GOMEMLIMIT.Namespaces = []string{" "} }, "tune.gomemlimit.namespaces[0]: must not be empty"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

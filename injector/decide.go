@@ -88,6 +88,9 @@ func decide(pod *corev1.Pod, ns Namespace, cfg *config.Config) (plan, []string, 
 	for _, p := range problems {
 		warnings = append(warnings, p.warning())
 	}
+	if cfg.Tune.GOMEMLIMIT.In(namespaceName(pod, ns)) {
+		s.tuneGOMEMLIMIT = true
+	}
 	native := cfg.NativeSidecar != config.NativeSidecarNever
 	resources, resourceWarnings, refusal := sidecarResources(pod, &s, cfg, ns.LimitRanges, native)
 	if refusal != "" {

@@ -14,7 +14,7 @@ import (
 const maxFuzzPodYAML = 64 << 10
 
 // FuzzInject builds a pod from a fuzzed YAML document (seeded with the
-// golden inputs) overlaid with fuzzed annotation values, inject labels and
+// golden inputs) overlaid with fuzzed annotation values (the tuning among them), inject labels and
 // an extra container, and checks the properties of checkInjectProperties:
 // no panic, the input untouched, inject∘inject = inject, and nothing the
 // user wrote removed or reordered.
@@ -30,9 +30,9 @@ func FuzzInject(f *testing.F) {
 		a := c.pod.Annotations
 		f.Add(podYAML, a[config.AnnotationPort], a[config.AnnotationExpvarPath], a[config.AnnotationContainer],
 			a[config.AnnotationInterval], a[config.AnnotationSidecarCPU], a[config.AnnotationSidecarImage],
-			c.pod.Labels[config.KeyInject], c.ns.Labels[config.KeyInject], int32(9184), "extra", c.cfg.Strict, c.ns.Offline)
+			a[config.AnnotationTune], c.pod.Labels[config.KeyInject], c.ns.Labels[config.KeyInject], int32(9184), "extra", c.cfg.Strict, c.ns.Offline)
 	}
-	f.Fuzz(func(t *testing.T, podYAML []byte, port, path, container, interval, quantity, image, podLabel, nsLabel string,
+	f.Fuzz(func(t *testing.T, podYAML []byte, port, path, container, interval, quantity, image, tune, podLabel, nsLabel string,
 		containerPort int32, containerName string, strict, offline bool,
 	) {
 		pod := &corev1.Pod{}
@@ -56,6 +56,7 @@ func FuzzInject(f *testing.F) {
 		set(&pod.Annotations, config.AnnotationSidecarCPU, quantity)
 		set(&pod.Annotations, config.AnnotationSidecarMemory, quantity)
 		set(&pod.Annotations, config.AnnotationSidecarImage, image)
+		set(&pod.Annotations, config.AnnotationTune, tune)
 		set(&pod.Labels, config.KeyInject, podLabel)
 		if containerName != "" {
 			pod.Spec.Containers = append(pod.Spec.Containers, corev1.Container{

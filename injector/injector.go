@@ -2,6 +2,7 @@ package injector
 
 import (
 	"cmp"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -88,6 +89,15 @@ func build(pod *corev1.Pod, p *plan, cfg *config.Config, warnings []string) (*co
 		}
 		out.Spec.Resources.Requests[name] = q.DeepCopy()
 	}
+	prior, _ := ParseStatus(pod.Annotations[config.AnnotationStatus])
+	var tuned map[string]string
+	gomemlimit, tuneWarning := tuneGOMEMLIMIT(out, &p.settings, cfg.Tune.GOMEMLIMIT.Percent, prior.Tuned[config.EnvGOMEMLIMIT])
+	if gomemlimit != "" {
+		tuned = map[string]string{config.EnvGOMEMLIMIT: gomemlimit}
+	}
+	if tuneWarning != "" {
+		warnings = append(slices.Clip(warnings), tuneWarning)
+	}
 	st := Status{
 		Version:     cmp.Or(cfg.InjectorVersion, "unknown"),
 		Sidecar:     config.SidecarContainerName,
@@ -101,6 +111,7 @@ func build(pod *corev1.Pod, p *plan, cfg *config.Config, warnings []string) (*co
 			PprofPath:   p.settings.pprofPath,
 			MetricsPath: p.settings.metricsPath,
 		},
+		Tuned:    tuned,
 		Warnings: warnings,
 	}
 	annotate(out, &st)

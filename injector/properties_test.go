@@ -115,6 +115,7 @@ func checkOnlyAppended(t *testing.T, in, out *corev1.Pod) {
 	trimmed.Labels = maps.Clone(in.Labels)
 	trimmed.Spec.Containers = trimmed.Spec.Containers[:len(in.Spec.Containers)]
 	trimmed.Spec.InitContainers = trimmed.Spec.InitContainers[:len(in.Spec.InitContainers)]
+	trimTunedEnv(t, in, out, trimmed)
 	if r := trimmed.Spec.Resources; r != nil {
 		for name, q := range r.Requests {
 			if _, was := in.Spec.Resources.Requests[name]; was {
@@ -132,6 +133,43 @@ func checkOnlyAppended(t *testing.T, in, out *corev1.Pod) {
 	if !equality.Semantic.DeepEqual(in, trimmed) {
 		t.Fatalf("injection changed more than it appended (-in +out without additions):\n%s", cmp.Diff(in, trimmed))
 	}
+}
+
+// trimTunedEnv removes from trimmed's app container the GOMEMLIMIT entry
+// that out's status says the injector appended, after checking that it is
+// the container's last env entry and that the input set none.
+func trimTunedEnv(t *testing.T, in, out, trimmed *corev1.Pod) {
+	t.Helper()
+	st, err := ParseStatus(out.Annotations[config.AnnotationStatus])
+	value, tuned := st.Tuned[config.EnvGOMEMLIMIT]
+	if err != nil || !tuned {
+		return
+	}
+	i := slices.IndexFunc(trimmed.Spec.Containers, func(c corev1.Container) bool { return c.Name == st.Target.Container })
+	if i < 0 {
+		t.Fatalf("the status records GOMEMLIMIT set on %q, which is not a container of the pod", st.Target.Container)
+	}
+	env := trimmed.Spec.Containers[i].Env
+	if len(env) == 0 || env[len(env)-1] != (corev1.EnvVar{Name: config.EnvGOMEMLIMIT, Value: value}) {
+		t.Fatalf("the status records GOMEMLIMIT=%s, which is not the last env entry of %q: %v", value, st.Target.Container, env)
+	}
+	if slices.ContainsFunc(in.Spec.Containers[i].Env, func(e corev1.EnvVar) bool { return e.Name == config.EnvGOMEMLIMIT }) {
+		_, wasTuned := mustStatus(in).Tuned[config.EnvGOMEMLIMIT]
+		if !wasTuned {
+			t.Fatalf("the injector set GOMEMLIMIT on %q, which the user had set", st.Target.Container)
+		}
+		return // re-injection: the entry was there before
+	}
+	trimmed.Spec.Containers[i].Env = env[:len(env)-1]
+	if in.Spec.Containers[i].Env == nil && len(env) == 1 {
+		trimmed.Spec.Containers[i].Env = nil
+	}
+}
+
+// mustStatus is the pod's status annotation, or the zero Status.
+func mustStatus(pod *corev1.Pod) Status {
+	st, _ := ParseStatus(pod.Annotations[config.AnnotationStatus])
+	return st
 }
 
 // checkSidecar asserts that out has exactly one sidecar and that each of

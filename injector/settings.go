@@ -37,6 +37,9 @@ type settings struct {
 	cpuRequest    *resource.Quantity
 	memoryRequest *resource.Quantity
 	image         string
+	// tuneGOMEMLIMIT asks for GOMEMLIMIT on the app container (the
+	// gopherscope.io/tune annotation, or the config for the pod's namespace).
+	tuneGOMEMLIMIT bool
 	// resources are the sidecar's requests and limits, fitted to the pod
 	// and its namespace by sidecarResources.
 	resources corev1.ResourceRequirements
@@ -120,6 +123,7 @@ func readSettings(pod *corev1.Pod, cfg *config.Config) (settings, []problem) {
 		s.image = v
 		return "", ""
 	})
+	check(config.AnnotationTune, tuneChecker(&s.tuneGOMEMLIMIT))
 	return s, problems
 }
 

@@ -25,6 +25,9 @@ type Status struct {
 	Port int32 `json:"port"`
 	// Target is what the sidecar observes.
 	Target StatusTarget `json:"target"`
+	// Tuned are the environment variables the injector set on the app
+	// container (gopherscope.io/tune), by name.
+	Tuned map[string]string `json:"tuned,omitempty"`
 	// Warnings are the injection's warnings, as the admission response gave
 	// them, kept on the pod for whoever never saw that response.
 	Warnings []string `json:"warnings,omitempty"`

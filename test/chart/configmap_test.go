@@ -45,6 +45,8 @@ func TestConfigMapParsesIntoTheValues(t *testing.T) {
 				"injection.strict", true,
 				"injection.allowHostNetwork", true,
 				"injection.excludedNamespaces", []string{"legacy"},
+				"injection.tune.gomemlimit.namespaces", []string{"shop", "*"},
+				"injection.tune.gomemlimit.percent", 80,
 			),
 			want: func(c *config.Config) {
 				c.Sidecar.Image = "registry.example.com/sidecar:v9"
@@ -62,6 +64,7 @@ func TestConfigMapParsesIntoTheValues(t *testing.T) {
 				c.Strict = true
 				c.AllowHostNetwork = true
 				c.ExcludedNamespaces = append(c.ExcludedNamespaces, "legacy")
+				c.Tune.GOMEMLIMIT = config.GOMEMLIMITTuning{Namespaces: []string{"shop", "*"}, Percent: 80}
 			},
 		},
 		{

@@ -36,6 +36,16 @@ func TestBadValuesFailWithAClearMessage(t *testing.T) {
 			want:   []string{"/injection/nativeSidecar", "'auto', 'always', 'never'"},
 		},
 		{
+			name:   "a GOMEMLIMIT share above 100 percent is refused",
+			values: values("injection.tune.gomemlimit.percent", 120),
+			want:   []string{"/injection/tune/gomemlimit/percent", "100"},
+		},
+		{
+			name:   "a tuned namespace that is not a namespace name is refused",
+			values: values("injection.tune.gomemlimit.namespaces", []string{"Team A"}),
+			want:   []string{"/injection/tune/gomemlimit/namespaces/0"},
+		},
+		{
 			name:   "a sidecar image without a repository is refused",
 			values: values("injection.sidecar.image.repository", ""),
 			want:   []string{"/injection/sidecar/image"},
