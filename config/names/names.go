@@ -65,4 +65,17 @@ const (
 	// The sidecar sets its Go soft memory limit to a share of it, so it
 	// collects garbage before the kernel kills it.
 	EnvMemoryLimit = "GOPHERSCOPE_MEMORY_LIMIT"
+	// EnvAppMemoryLimit is the app container's memory limit in bytes
+	// (resourceFieldRef limits.memory with containerName, divisor 1), set
+	// only where that container has a memory limit: for one without, the
+	// downward API gives the node's allocatable, which is no limit.
+	EnvAppMemoryLimit = "GOPHERSCOPE_APP_MEMORY_LIMIT"
+	// EnvAppCPULimitMillis is the app container's CPU limit in millicores
+	// (resourceFieldRef limits.cpu with containerName, divisor 1m: divisor
+	// 1 would round it up to whole cores), set only where that container
+	// has a CPU limit.
+	EnvAppCPULimitMillis = "GOPHERSCOPE_APP_CPU_LIMIT_MILLIS"
+	// EnvAppGOMEMLIMIT is the app container's GOMEMLIMIT as its pod spec
+	// sets it, set only where the spec does.
+	EnvAppGOMEMLIMIT = "GOPHERSCOPE_APP_GOMEMLIMIT"
 )
