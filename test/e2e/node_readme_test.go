@@ -5,6 +5,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,43 +45,31 @@ func readmeBlocks(t *testing.T) map[string]string {
 }
 
 // TestReadmeInstallRunsOnTheRealNode runs the README's install, opt-in and
-// page blocks, as written, on a fresh node: the only change is where the
-// images come from (REGISTRY and VERSION, which the README's image step
-// sets, name the images imported into the node's containerd). The chart
-// installs with --wait, the restarted Deployment's pod carries the sidecar,
-// and the documented port-forward reaches the sidecar's metrics and page.
-// One node runs at a time, so the tests' shared node is stopped first.
+// page blocks, as written, on the real node with gopherscope uninstalled:
+// the only change is where the images come from (REGISTRY and VERSION, which
+// the README's image step sets, name the images imported into the node's
+// containerd). The chart installs with --wait, the restarted Deployment's
+// pod carries the sidecar, and the documented port-forward reaches the
+// sidecar's metrics and page. The tests' own release is uninstalled first
+// and installed again after, so the node is shared, not restarted.
 func TestReadmeInstallRunsOnTheRealNode(t *testing.T) {
-	if node.unavailable != nil {
-		t.Fatalf("this test needs the real node, which cannot run here: %v", node.unavailable)
-	}
 	blocks := readmeBlocks(t)
-	if err := resetNode(); err != nil {
-		t.Fatalf("stop the tests' shared node: %v", err)
-	}
+	e := realNode(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Minute)
 	defer cancel()
-	images, err := localcluster.BuildNodeImages(ctx, repoRoot, t.TempDir(), testVersion)
-	if err != nil {
-		t.Fatal(err)
+	if err := e.release.Uninstall(ctx); err != nil {
+		t.Fatalf("uninstall the tests' release: %v", err)
 	}
-	cluster, err := localcluster.StartNode(ctx, localcluster.NodeOptions{
-		RepoRoot: repoRoot, Images: images.Archives, PauseImage: images.Ref("pause"), Logf: t.Logf,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := cluster.Stop(); err != nil {
-			t.Errorf("stop the node: %v", err)
-		}
-	}()
-	e := &nodeEnv{cluster: cluster, client: cluster.Client(), images: images}
+	t.Cleanup(func() { reinstallSharedRelease(t) })
+	images := e.images
 
 	// The user's namespace and Deployment, running before gopherscope exists.
 	if _, err := e.client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "shop"}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		_ = e.client.CoreV1().Namespaces().Delete(context.WithoutCancel(t.Context()), "shop", metav1.DeleteOptions{})
+	})
 	before := e.runDeployment(t, e.demoDeployment("shop", "checkout"))
 	if sidecarOf(before) != nil {
 		t.Fatalf("the Deployment's pod has a sidecar before the install: %s", describePod(before))
@@ -88,7 +77,7 @@ func TestReadmeInstallRunsOnTheRealNode(t *testing.T) {
 
 	env := append(os.Environ(),
 		"PATH="+filepath.Join(repoRoot, "bin")+":"+os.Getenv("PATH"),
-		"KUBECONFIG="+cluster.Kubeconfig(),
+		"KUBECONFIG="+e.cluster.Kubeconfig(),
 		"REGISTRY="+strings.TrimSuffix(images.Ref("webhook"), "/webhook:"+images.Version),
 		"VERSION="+images.Version,
 	)
@@ -105,6 +94,22 @@ func TestReadmeInstallRunsOnTheRealNode(t *testing.T) {
 		if !strings.Contains(page, want) {
 			t.Errorf("the README's page block printed no %q:\n%s", want, page)
 		}
+	}
+}
+
+// reinstallSharedRelease uninstalls the README's release (the same name and
+// namespace as the tests' own) and installs the tests' release again; if it
+// cannot, every later test that needs the node fails with the reason.
+func reinstallSharedRelease(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(t.Context()), 5*time.Minute)
+	defer cancel()
+	err := node.release.Uninstall(ctx)
+	if err == nil {
+		node.release, err = node.cluster.InstallChart(ctx, localcluster.ReleaseOptions{Values: chartValuesFor(node.images)})
+	}
+	if err != nil {
+		node.err = fmt.Errorf("install the tests' release again after the README's: %w", err)
+		t.Error(node.err)
 	}
 }
 

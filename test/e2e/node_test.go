@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/gopherscope/gopherscope/config"
 	sidecarconf "github.com/gopherscope/gopherscope/config/names"
@@ -119,11 +121,19 @@ func TestNodeJobWithInjectedSidecarCompletes(t *testing.T) {
 	if sc := sidecarOf(pod); sc == nil || sc.RestartPolicy == nil {
 		t.Fatalf("the Job's pod has no native sidecar: %s", describePod(pod))
 	}
-	stored, err := e.client.BatchV1().Jobs(ns).Get(t.Context(), "report", metav1.GetOptions{})
+	// The Job controller counts the pod after the kubelet reports it.
+	stored := &batchv1.Job{}
+	err := wait.PollUntilContextTimeout(t.Context(), 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		job, err := e.client.BatchV1().Jobs(ns).Get(ctx, "report", metav1.GetOptions{})
+		if err != nil {
+			return false, nil //nolint:nilerr // retried until the timeout
+		}
+		stored = job
+		return job.Status.Succeeded > 0, nil
+	})
 	if err != nil {
-		t.Fatal(err)
-	}
-	if stored.Status.Succeeded != 1 {
+		t.Errorf("the Job reports %d succeeded pods a minute after its pod succeeded, want 1: %v", stored.Status.Succeeded, err)
+	} else if stored.Status.Succeeded != 1 {
 		t.Errorf("the Job reports %d succeeded pods, want 1", stored.Status.Succeeded)
 	}
 }
