@@ -10,6 +10,7 @@ import (
 
 	"github.com/gopherscope/gopherscope/sidecar/findings"
 	"github.com/gopherscope/gopherscope/sidecar/normalize"
+	"github.com/gopherscope/gopherscope/sidecar/source"
 )
 
 // FindingsPath serves the findings active after the latest sample as JSON.
@@ -33,8 +34,27 @@ const (
 	totalCPUSeconds = "go_cpu_classes_total_cpu_seconds_total"
 )
 
-// observation picks from a normalized sample what the detectors need.
-func observation(t time.Time, out normalize.Output) findings.Observation {
+// processClock tells how long the app's process has run, for the GC's CPU
+// from expvar's GCCPUFraction (a since-start average): from
+// process_start_time_seconds where the app exposes it, else from the first
+// sample of the process the sidecar saw. That one starts late by however
+// long the process ran unseen, which only pulls the GC's share over a window
+// toward its since-start average, never above both.
+type processClock struct {
+	firstSeen time.Time
+}
+
+// uptime returns the process's uptime at t in seconds.
+func (c *processClock) uptime(t time.Time, start *float64) float64 {
+	if start != nil && *start > 0 {
+		return float64(t.UnixNano())/1e9 - *start
+	}
+	return t.Sub(c.firstSeen).Seconds()
+}
+
+// observation picks from a normalized sample (and expvar's GCCPUFraction,
+// which client_golang's series lack) what the detectors need.
+func (c *processClock) observation(t time.Time, out normalize.Output, expvar *source.ExpvarData) findings.Observation {
 	byName := make(map[string]*dto.MetricFamily, len(out.Families))
 	for _, f := range out.Families {
 		byName[f.GetName()] = f
@@ -51,6 +71,14 @@ func observation(t time.Time, out normalize.Output) findings.Observation {
 	}
 	if o.HeapBytes == nil {
 		o.HeapBytes = scalar(byName[normalize.HeapAllocBytes])
+	}
+	if out.Restarted || c.firstSeen.IsZero() {
+		c.firstSeen = t
+	}
+	if o.GCCPU == nil && expvar != nil {
+		up := c.uptime(t, scalar(byName[normalize.ProcessStartTime]))
+		gc := expvar.MemStats.GCCPUFraction * up
+		o.GCCPU, o.AvailableCPU = &gc, &up
 	}
 	if sys, released := scalar(byName[sysBytes]), scalar(byName[heapReleasedBytes]); sys != nil && released != nil {
 		held := *sys - *released

@@ -6,11 +6,15 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/gopherscope/gopherscope/sidecar/findings"
 	"github.com/gopherscope/gopherscope/sidecar/history"
+	"github.com/gopherscope/gopherscope/sidecar/normalize"
+	"github.com/gopherscope/gopherscope/sidecar/source"
 )
 
 // findingsAfterOneSample samples target once with limits and returns the
@@ -129,5 +133,81 @@ func TestInvalidFindingThresholdsFailValidation(t *testing.T) {
 	err := opts.Validate()
 	if err == nil || !strings.Contains(err.Error(), "findings: GC share") || !strings.Contains(err.Error(), "must not be negative") {
 		t.Errorf("got %v, want the GC share and the negative limit named", err)
+	}
+}
+
+// gcShareOverWindows feeds a Set expvar samples, one a second for d, of an
+// app that started unseen before the first and whose GC takes 2% of its
+// CPU, then share from the second minute on; it returns the GC share the
+// finding reports, or false.
+func gcShareOverWindows(t *testing.T, unseen time.Duration, share float64, d time.Duration, startTime bool) (float64, bool) {
+	t.Helper()
+	set, err := findings.New(findings.DefaultOptions(), findings.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var clock processClock
+	start := time.Date(2026, 12, 3, 3, 0, 0, 0, time.UTC)
+	first := start.Add(unseen)
+	gcSeconds := 0.02 * unseen.Seconds()
+	var active []findings.Finding
+	for at := time.Duration(0); at < d; at += time.Second {
+		if at >= time.Minute {
+			gcSeconds += share
+		} else {
+			gcSeconds += 0.02
+		}
+		now := first.Add(at)
+		uptime := now.Sub(start).Seconds()
+		var out normalize.Output
+		if startTime {
+			startSeconds, gauge := float64(start.Unix()), dto.MetricType_GAUGE
+			name := normalize.ProcessStartTime
+			out.Families = []*dto.MetricFamily{{Name: &name, Type: &gauge, Metric: []*dto.Metric{{Gauge: &dto.Gauge{Value: &startSeconds}}}}}
+		}
+		expvar := &source.ExpvarData{MemStats: source.MemStats{GCCPUFraction: gcSeconds / uptime}}
+		active = set.Observe(clock.observation(now, out, expvar))
+	}
+	for _, f := range active {
+		if f.Kind == findings.GCPressure {
+			for _, fig := range f.Evidence.Figures {
+				if fig.Name == "GC share of CPU" {
+					return fig.Value, true
+				}
+			}
+		}
+	}
+	return 0, false
+}
+
+func TestGCPressureFromExpvarsSinceStartFraction(t *testing.T) {
+	tests := []struct {
+		name      string
+		unseen    time.Duration
+		startTime bool
+		wantLow   float64 // the lowest share reported for a GC at 50%; 0: none need be
+	}{
+		{name: "the sidecar sees the app from its start", unseen: 3 * time.Second, wantLow: 0.49},
+		{name: "the app's start time is exposed", unseen: time.Hour, startTime: true, wantLow: 0.49},
+		{name: "the app ran an hour unseen (the sidecar restarted)", unseen: time.Hour},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, quiet := range []float64{0.02, 0.15} {
+				if got, ok := gcShareOverWindows(t, tt.unseen, quiet, 10*time.Minute, tt.startTime); ok {
+					t.Errorf("a steady GC at %g raised GC pressure at %g", quiet, got)
+				}
+			}
+			got, ok := gcShareOverWindows(t, tt.unseen, 0.5, 4*time.Minute, tt.startTime)
+			if tt.wantLow == 0 {
+				if ok && got > 0.51 {
+					t.Errorf("GC share %g for a GC at 50%%: the estimate must never exceed it", got)
+				}
+				return
+			}
+			if !ok || got < tt.wantLow || got > 0.51 {
+				t.Errorf("GC pressure raised %v at %g for a GC at 50%%, want in [%g, 0.51]", ok, got, tt.wantLow)
+			}
+		})
 	}
 }

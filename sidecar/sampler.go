@@ -29,6 +29,7 @@ type Sampler struct {
 	// detectors is nil when the options do not validate (Options.Validate
 	// says why; NewSampler logs it).
 	detectors *findings.Set
+	clock     processClock
 
 	// Owned by the goroutine that samples.
 	sources []*observedSource
@@ -145,7 +146,7 @@ func (s *Sampler) SampleOnce(ctx context.Context) *Snapshot {
 	if s.detectors != nil {
 		// A sample without an answer says nothing: the findings stay as they were.
 		if up {
-			active = s.detectors.Observe(observation(start, out))
+			active = s.detectors.Observe(s.clock.observation(start, out, in.Expvar))
 		} else {
 			active = s.detectors.Active()
 		}

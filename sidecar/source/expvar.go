@@ -36,6 +36,9 @@ type MemStats struct {
 	PauseTotalNs uint64
 	PauseNs      [256]uint64 // circular buffer of recent pauses, see runtime.MemStats
 	NumGC        uint32
+	// GCCPUFraction is the share of the app's available CPU the GC has
+	// used since the app started.
+	GCCPUFraction float64
 }
 
 // ExpvarData is what one read of /debug/vars yields.
