@@ -54,7 +54,9 @@ func tuneChecker(gomemlimit *bool) func(string) (string, string) {
 
 // tuneGOMEMLIMIT sets GOMEMLIMIT on pod's app container to the configured
 // share of its memory limit when s asks for it, and returns the value set
-// ("" for none) and a warning saying what it left alone and why. prior is the value an earlier injection recorded
+// ("" for none) and a warning saying what it left alone and why. A pod that
+// does not ask gets advice instead where its app container has a memory
+// limit, no GOMEMLIMIT and no envFrom (which may set it). prior is the value an earlier injection recorded
 // in the status annotation: finding it in the env again is not the user's.
 func tuneGOMEMLIMIT(pod *corev1.Pod, s *settings, percent int32, prior string) (value, warning string) {
 	i := slices.IndexFunc(pod.Spec.Containers, func(c corev1.Container) bool { return c.Name == s.appContainer })
@@ -66,7 +68,11 @@ func tuneGOMEMLIMIT(pod *corev1.Pod, s *settings, percent int32, prior string) (
 	hasLimit = hasLimit && limit.Sign() > 0
 	env := slices.IndexFunc(c.Env, func(e corev1.EnvVar) bool { return e.Name == config.EnvGOMEMLIMIT })
 	if !s.tuneGOMEMLIMIT {
-		return "", ""
+		if !hasLimit || env >= 0 || len(c.EnvFrom) > 0 {
+			return "", "" // set, or maybe set by envFrom: nothing to advise
+		}
+		return "", fmt.Sprintf("the app container %q has a memory limit of %s but no %s: set it (to about %d%% of the limit, so the Go runtime collects garbage before the kernel kills the container), or add the annotation %s: %s",
+			c.Name, limit.String(), config.EnvGOMEMLIMIT, percent, config.AnnotationTune, config.TuningGOMEMLIMIT)
 	}
 	switch {
 	case env >= 0 && prior != "" && c.Env[env].ValueFrom == nil && c.Env[env].Value == prior:

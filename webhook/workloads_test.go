@@ -14,6 +14,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -116,6 +117,18 @@ func TestWorkloadValidatorGivesTheWarningsOfTheTemplatesPods(t *testing.T) {
 			name:        "a Deployment with an invalid annotation in an enabled namespace is admitted with the pod's warning",
 			req:         workloadRequest(t, admissionv1.Create, "shop", deploymentKind, workload(t, deploymentKind, podTemplate(badInterval, nil)), nil),
 			wantAllowed: true, wantCode: http.StatusOK, wantWarnings: []string{intervalWarning}, wantResult: CheckWarned,
+		},
+		{
+			name: "a Deployment whose app has a memory limit and no GOMEMLIMIT is admitted with the advice to set it",
+			req: workloadRequest(t, admissionv1.Create, "shop", deploymentKind, workload(t, deploymentKind, func() corev1.PodTemplateSpec {
+				tmpl := podTemplate(nil, nil)
+				tmpl.Spec.Containers[0].Resources.Limits = corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("256Mi")}
+				return tmpl
+			}()), nil),
+			wantAllowed: true, wantCode: http.StatusOK, wantResult: CheckWarned, wantWarnings: []string{
+				`the app container "app" has a memory limit of 256Mi but no GOMEMLIMIT: set it (to about 90% of the limit, so the Go runtime ` +
+					`collects garbage before the kernel kills the container), or add the annotation gopherscope.io/tune: gomemlimit`,
+			},
 		},
 		{
 			name:        "in strict mode the same Deployment is denied with the pod's message",
