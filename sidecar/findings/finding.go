@@ -1,6 +1,7 @@
 package findings
 
 import (
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -151,8 +152,14 @@ func New(opts Options, limits Limits) (*Set, error) {
 }
 
 // Observe feeds one observation to every detector and returns the findings
-// active after it, sorted by kind.
+// active after it, sorted by kind. A figure that is NaN or infinite (the
+// app's exposition may say anything) counts as not provided.
 func (s *Set) Observe(o Observation) []Finding {
+	for _, v := range []**float64{&o.Goroutines, &o.HeapBytes, &o.RuntimeBytes, &o.GCCPU, &o.AvailableCPU, &o.GOMEMLIMIT, &o.GOMAXPROCS} {
+		if *v != nil && (math.IsNaN(**v) || math.IsInf(**v, 0)) {
+			*v = nil
+		}
+	}
 	for _, d := range s.detectors {
 		f, holds := d.observe(o)
 		if !holds {

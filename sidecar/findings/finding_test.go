@@ -1,6 +1,8 @@
 package findings
 
 import (
+	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -82,3 +84,28 @@ func TestOptionsValidate(t *testing.T) {
 }
 
 var zero float64
+
+func TestNaNAndInfiniteFiguresCountAsMissing(t *testing.T) {
+	s := newSim(t, DefaultOptions(), Limits{MemoryBytes: 128 * mib, CPU: 1, NumCPU: 4})
+	nan, inf := zero/zero, 1/zero
+	s.run(5*time.Minute, func(at time.Duration) Observation {
+		return Observation{
+			Goroutines: f(10 + 5*at.Seconds()), HeapBytes: f(inf), RuntimeBytes: f(nan),
+			GCCPU: f(nan), AvailableCPU: f(at.Seconds()), GOMEMLIMIT: f(nan), GOMAXPROCS: f(inf),
+		}
+	})
+	var kinds []Kind
+	for _, fd := range s.now {
+		kinds = append(kinds, fd.Kind)
+		if _, err := json.Marshal(fd); err != nil {
+			t.Errorf("%s does not encode: %v", fd.Kind, err)
+		}
+	}
+	// The leak is real; the unverified hint stands in for the NaN GOMEMLIMIT.
+	if want := []Kind{GoroutineLeak, NoGOMEMLIMIT}; !slices.Equal(kinds, want) {
+		t.Errorf("active %v, want %v", kinds, want)
+	}
+	if fd, _ := s.active(NoGOMEMLIMIT); fd.Severity != Info {
+		t.Errorf("no_gomemlimit severity %s, want info", fd.Severity)
+	}
+}
