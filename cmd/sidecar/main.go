@@ -80,6 +80,11 @@ func execute(ctx context.Context, args []string, getenv func(string) string, std
 	} else if limit > 0 {
 		log.Info("soft memory limit set", "bytes", limit)
 	}
+	// The app container's limits, for the findings; one that does not
+	// parse is unknown, and the sidecar runs without it.
+	if opts.Sidecar.Limits, err = sidecar.LimitsFromEnv(getenv); err != nil {
+		log.Info("some of the app container's limits are unknown", "error", err.Error())
+	}
 	if err := run(ctx, opts.Sidecar, log); err != nil {
 		log.Error(err, "sidecar stopped")
 		return exitError

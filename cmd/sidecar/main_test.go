@@ -9,12 +9,14 @@ import (
 
 	"github.com/go-logr/logr"
 
+	sidecarconf "github.com/gopherscope/gopherscope/config/names"
 	"github.com/gopherscope/gopherscope/sidecar"
 	"github.com/gopherscope/gopherscope/version"
 )
 
 func TestExecute(t *testing.T) {
-	env := map[string]string{envPodName: "web-0", envPodNamespace: "shop", envGOMAXPROCS: "2"}
+	env := map[string]string{envPodName: "web-0", envPodNamespace: "shop", envGOMAXPROCS: "2",
+		sidecarconf.EnvAppMemoryLimit: "134217728", sidecarconf.EnvAppCPULimitMillis: "500m"}
 	tests := []struct {
 		name       string
 		args       []string
@@ -59,6 +61,14 @@ func TestExecute(t *testing.T) {
 			}
 			if got != nil && (got.PodName != "web-0" || got.PodNamespace != "shop" || got.UserAgent != "gopherscope-sidecar/"+version.Version) {
 				t.Errorf("pod %s/%s, user agent %q: want the downward API's shop/web-0 and the versioned agent", got.PodNamespace, got.PodName, got.UserAgent)
+			}
+			// The memory limit reaches the findings; the malformed CPU limit is
+			// unknown and said so, and the sidecar runs anyway.
+			if got != nil && (got.Limits.MemoryBytes != 134217728 || got.Limits.CPU != 0) {
+				t.Errorf("limits %+v, want 128 MiB of memory and an unknown CPU limit", got.Limits)
+			}
+			if got != nil && !strings.Contains(stderr.String(), sidecarconf.EnvAppCPULimitMillis) {
+				t.Errorf("stderr does not name the malformed %s:\n%s", sidecarconf.EnvAppCPULimitMillis, stderr.String())
 			}
 		})
 	}

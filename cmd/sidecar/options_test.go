@@ -42,6 +42,7 @@ func TestOptionsDefaultsMatchTheInjectionConfig(t *testing.T) {
 		Interval:      cfg.Interval.Duration,
 		History:       cfg.Sidecar.History.Duration,
 		ListenAddress: ":9184",
+		Findings:      sidecar.DefaultOptions().Findings,
 	}
 	if diff := cmp.Diff(want, o.Sidecar); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
@@ -68,6 +69,7 @@ func TestOptionsFromTheInjectorsFlags(t *testing.T) {
 		TargetHost: "10.0.0.7", TargetPorts: []int{6060, 8081},
 		ExpvarPath: "/vars", PprofPath: "/pprof", MetricsPath: "/metrics",
 		Interval: 15 * time.Second, History: 30 * time.Minute, ListenAddress: ":9185",
+		Findings: sidecar.DefaultOptions().Findings,
 	}
 	if diff := cmp.Diff(want, o.Sidecar); diff != "" {
 		t.Errorf("options (-want +got):\n%s", diff)
