@@ -77,12 +77,6 @@ func Inject(pod *corev1.Pod, ns Namespace, cfg *config.Config) (*corev1.Pod, []s
 // them all.
 func build(pod *corev1.Pod, p *plan, cfg *config.Config, warnings []string) (*corev1.Pod, []string) {
 	out := pod.DeepCopy()
-	sidecar := buildSidecar(&p.settings, p.port, cfg, p.native)
-	if p.native {
-		out.Spec.InitContainers = append(out.Spec.InitContainers, sidecar)
-	} else {
-		out.Spec.Containers = append(out.Spec.Containers, sidecar)
-	}
 	for name, q := range p.podRequests {
 		if out.Spec.Resources.Requests == nil {
 			out.Spec.Resources.Requests = corev1.ResourceList{}
@@ -97,6 +91,14 @@ func build(pod *corev1.Pod, p *plan, cfg *config.Config, warnings []string) (*co
 	}
 	if tuneWarning != "" {
 		warnings = append(slices.Clip(warnings), tuneWarning)
+	}
+	// The app container, tuned: the sidecar is told of its GOMEMLIMIT.
+	app := &out.Spec.Containers[slices.IndexFunc(out.Spec.Containers, func(c corev1.Container) bool { return c.Name == p.settings.appContainer })]
+	sidecar := buildSidecar(&p.settings, app, p.port, cfg, p.native)
+	if p.native {
+		out.Spec.InitContainers = append(out.Spec.InitContainers, sidecar)
+	} else {
+		out.Spec.Containers = append(out.Spec.Containers, sidecar)
 	}
 	st := Status{
 		Version:     cmp.Or(cfg.InjectorVersion, "unknown"),

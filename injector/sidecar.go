@@ -22,9 +22,9 @@ const (
 )
 
 // buildSidecar returns the sidecar container for settings s listening on
-// port. Its arguments are single "--name=value" elements (no shell ever
+// port, observing the container app. Its arguments are single "--name=value" elements (no shell ever
 // sees them) and every value in them has been validated by readSettings.
-func buildSidecar(s *settings, port int32, cfg *config.Config, native bool) corev1.Container {
+func buildSidecar(s *settings, app *corev1.Container, port int32, cfg *config.Config, native bool) corev1.Container {
 	args := []string{
 		arg(sidecarconf.FlagTargetPorts, joinPorts(s.targetPorts)),
 		arg(sidecarconf.FlagExpvarPath, s.expvarPath),
@@ -49,12 +49,12 @@ func buildSidecar(s *settings, port int32, cfg *config.Config, native bool) core
 			ContainerPort: port,
 			Protocol:      corev1.ProtocolTCP,
 		}},
-		Env: []corev1.EnvVar{
+		Env: append([]corev1.EnvVar{
 			fieldEnv(config.EnvPodName, "metadata.name"),
 			fieldEnv(config.EnvPodNamespace, "metadata.namespace"),
 			{Name: config.EnvAppContainer, Value: s.appContainer},
 			memoryLimitEnv(),
-		},
+		}, appEnv(app)...),
 		Resources: *s.resources.DeepCopy(),
 		// No readiness probe, on purpose: the sidecar must never take the
 		// app out of its Service (a wrong debug port would), and a native

@@ -78,4 +78,10 @@ const (
 	// EnvAppGOMEMLIMIT is the app container's GOMEMLIMIT as its pod spec
 	// sets it, set only where the spec does.
 	EnvAppGOMEMLIMIT = "GOPHERSCOPE_APP_GOMEMLIMIT"
+	// EnvAppGOGC is the app container's GOGC as its pod spec sets it, set
+	// only where the spec does.
+	EnvAppGOGC = "GOPHERSCOPE_APP_GOGC"
+	// EnvAppGOMAXPROCS is the app container's GOMAXPROCS as its pod spec
+	// sets it, set only where the spec does.
+	EnvAppGOMAXPROCS = "GOPHERSCOPE_APP_GOMAXPROCS"
 )
