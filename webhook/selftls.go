@@ -96,9 +96,12 @@ func (s *SelfTLS) Validate() error {
 	if s.RenewBefore <= s.CheckInterval {
 		errs = append(errs, fmt.Errorf("renew-before %s must be longer than the check interval %s", s.RenewBefore, s.CheckInterval))
 	}
-	for name, validity := range map[string]time.Duration{"CA validity": s.CAValidity, "validity": s.Validity} {
-		if validity <= s.RenewBefore {
-			errs = append(errs, fmt.Errorf("%s %s must be longer than renew-before %s", name, validity, s.RenewBefore))
+	for _, v := range []struct {
+		name     string
+		validity time.Duration
+	}{{"CA validity", s.CAValidity}, {"validity", s.Validity}} {
+		if v.validity <= s.RenewBefore {
+			errs = append(errs, fmt.Errorf("%s %s must be longer than renew-before %s", v.name, v.validity, s.RenewBefore))
 		}
 	}
 	return errors.Join(errs...)
