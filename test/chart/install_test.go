@@ -207,15 +207,7 @@ func startClusterWithHelm(t *testing.T, r *chart.Renderer) (*localcluster.Cluste
 	if err != nil {
 		t.Fatal(err)
 	}
-	cluster, err := localcluster.Start(t.Context(), localcluster.Options{RepoRoot: root, WorkDir: t.TempDir(), Logf: t.Logf})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := cluster.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
+	cluster := localcluster.StartForTest(t, root)
 	// helm checks the chart's kubeVersion (>=1.28) against the server's /version, which an
 	// unstamped build of kube-apiserver reports as v0.0.0-master.
 	serverVersion, err := cluster.Client().Discovery().ServerVersion()

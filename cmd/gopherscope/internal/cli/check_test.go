@@ -43,15 +43,7 @@ func TestCheckGivesEachReasonAgainstTheAPIServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cluster, err := localcluster.Start(t.Context(), localcluster.Options{RepoRoot: root, WorkDir: t.TempDir(), Logf: t.Logf})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := cluster.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
+	cluster := localcluster.StartForTest(t, root)
 	client := cluster.Client()
 
 	// Before gopherscope is installed: a Deployment's pod and a bare pod in

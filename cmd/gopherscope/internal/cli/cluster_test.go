@@ -26,15 +26,7 @@ func TestConfigFromCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cluster, err := localcluster.Start(t.Context(), localcluster.Options{RepoRoot: root, WorkDir: t.TempDir(), Logf: t.Logf})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := cluster.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
+	cluster := localcluster.StartForTest(t, root)
 	if _, err := cluster.InstallChart(t.Context(), localcluster.ReleaseOptions{Values: map[string]any{
 		"injection": map[string]any{"interval": "30s", "sidecar": map[string]any{"port": 9999}},
 	}}); err != nil {
