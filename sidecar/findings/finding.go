@@ -74,6 +74,27 @@ type Finding struct {
 	// Since is the time of the observation that first raised the finding;
 	// it is kept while the finding stays active.
 	Since time.Time `json:"since"`
+	// Stacks name the goroutine stacks that hold a suspected leak's
+	// growth, largest share first (GoroutineLeak only, once the app's
+	// goroutine profile has been read).
+	Stacks []Stack `json:"stacks,omitempty"`
+}
+
+// Stack is one group of goroutines with the same stack in the app's
+// goroutine profile (net/http/pprof's goroutine?debug=1).
+type Stack struct {
+	// Function is the innermost function of the stack outside the Go
+	// runtime: where the goroutines wait, in the app's code.
+	Function string `json:"function"`
+	// Count is how many goroutines had this stack at the latest read.
+	Count int `json:"count"`
+	// Growth is how many more goroutines had this stack than at the
+	// previous read; nil on the first read, where Count is compared with
+	// the goroutines before the trend began.
+	Growth *int `json:"growth,omitempty"`
+	// Frames are the stack's functions with their file:line, innermost
+	// first, at most maxStackFrames.
+	Frames []string `json:"frames"`
 }
 
 // Observation is what one sample tells the detectors. A nil figure is one
