@@ -10,6 +10,7 @@ import (
 	sidecarconf "github.com/gopherscope/gopherscope/config/names"
 	"github.com/gopherscope/gopherscope/internal/logging"
 	"github.com/gopherscope/gopherscope/sidecar"
+	"github.com/gopherscope/gopherscope/sidecar/findings"
 )
 
 // The downward-API variables the injector sets on the sidecar (the same
@@ -43,6 +44,7 @@ func (o *options) AddFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&s.Interval, sidecarconf.FlagInterval, s.Interval, "sampling interval (at least 1s)")
 	fs.StringVar(&s.ListenAddress, sidecarconf.FlagListenAddress, s.ListenAddress, "address to serve /metrics, the page and the history API on")
 	fs.DurationVar(&s.History, sidecarconf.FlagHistory, s.History, "how much history the page keeps")
+	fs.Var((*thresholds)(&s.Findings), sidecarconf.FlagFindings, "the findings' thresholds as comma-separated key=value pairs over the defaults (keys: "+strings.Join(findings.ThresholdKeys(), ", ")+")")
 	fs.DurationVar(&s.Timeout, "timeout", s.Timeout, "timeout of each request to the app (0: half the interval, at most 5s)")
 	fs.StringVar(&o.LogLevel, "log-level", o.LogLevel, "log level: debug, info, warn or error")
 	fs.BoolVar(&o.PrintVersion, "version", false, "print the version and exit")
@@ -58,6 +60,25 @@ func (o *options) Validate() error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// thresholds is a flag.Value for the findings' thresholds.
+type thresholds findings.Options
+
+func (t *thresholds) String() string {
+	if t == nil {
+		return ""
+	}
+	return findings.Options(*t).String()
+}
+
+func (t *thresholds) Set(v string) error {
+	opts, err := findings.ParseOptions(v)
+	if err != nil {
+		return err
+	}
+	*t = thresholds(opts)
+	return nil
 }
 
 // portList is a flag.Value for a comma-separated list of ports.

@@ -14,6 +14,7 @@ import (
 	"github.com/gopherscope/gopherscope/config"
 	sidecarconf "github.com/gopherscope/gopherscope/config/names"
 	"github.com/gopherscope/gopherscope/sidecar"
+	"github.com/gopherscope/gopherscope/sidecar/findings"
 )
 
 func parse(args ...string) (*options, error) {
@@ -60,16 +61,19 @@ func TestOptionsFromTheInjectorsFlags(t *testing.T) {
 		flagArg(sidecarconf.FlagInterval, "15s"),
 		flagArg(sidecarconf.FlagListenAddress, ":9185"),
 		flagArg(sidecarconf.FlagHistory, "30m"),
+		flagArg(sidecarconf.FlagFindings, "leak-windows=6,gc-share=0.4"),
 		"--log-level=debug",
 	)
 	if err != nil {
 		t.Fatal(err)
 	}
+	thresholds := findings.DefaultOptions()
+	thresholds.LeakWindows, thresholds.GCShare = 6, 0.4
 	want := sidecar.Options{
 		TargetHost: "10.0.0.7", TargetPorts: []int{6060, 8081},
 		ExpvarPath: "/vars", PprofPath: "/pprof", MetricsPath: "/metrics",
 		Interval: 15 * time.Second, History: 30 * time.Minute, ListenAddress: ":9185",
-		Findings: sidecar.DefaultOptions().Findings,
+		Findings: thresholds,
 	}
 	if diff := cmp.Diff(want, o.Sidecar); diff != "" {
 		t.Errorf("options (-want +got):\n%s", diff)
@@ -94,6 +98,8 @@ func TestOptionsRejectBadValues(t *testing.T) {
 		{name: "every source disabled", args: []string{"--expvar-path=", "--pprof-path="}, wantErr: "every source is disabled"},
 		{name: "an unknown log level", args: []string{"--log-level=loud"}, wantErr: "--log-level"},
 		{name: "an empty host", args: []string{"--target-host="}, wantErr: "--target-host: must not be empty"},
+		{name: "an unknown threshold", args: []string{"--findings=leak-windw=3"}, wantErr: `unknown threshold "leak-windw"`},
+		{name: "a threshold out of range", args: []string{"--findings=gc-share=2"}, wantErr: "GC share must be in (0, 1]"},
 		{name: "an unknown flag", args: []string{"--target-port=1"}, wantErr: "flag provided but not defined"},
 	}
 	for _, tt := range tests {

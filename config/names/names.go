@@ -23,6 +23,9 @@ const (
 	FlagListenAddress = "listen-address"
 	// FlagHistory is how much history the ring buffer keeps (a duration).
 	FlagHistory = "history"
+	// FlagFindings overrides the findings' thresholds: comma-separated
+	// key=value pairs that findings.ParseOptions reads.
+	FlagFindings = "findings"
 )
 
 // Paths served by the sidecar.

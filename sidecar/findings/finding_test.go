@@ -61,7 +61,9 @@ func TestOptionsValidate(t *testing.T) {
 		want   string
 	}{
 		{name: "a zero leak window", change: func(o *Options) { o.LeakWindow = 0 }, want: "leak window must be positive"},
-		{name: "a single leak window", change: func(o *Options) { o.LeakWindows = 1 }, want: "leak windows must be at least 2"},
+		{name: "a single leak window", change: func(o *Options) { o.LeakWindows = 1 }, want: "leak windows must be from 2 to 100"},
+		{name: "a thousand leak windows", change: func(o *Options) { o.LeakWindows = 1000 }, want: "leak windows must be from 2 to 100"},
+		{name: "a day-long GC window", change: func(o *Options) { o.GCWindow = 24 * time.Hour }, want: "GC window must be positive and at most 1h0m0s"},
 		{name: "no leak growth", change: func(o *Options) { o.LeakMinGrowth = 0 }, want: "leak minimum growth"},
 		{name: "a memory share above 1", change: func(o *Options) { o.MemoryShare = 1.5 }, want: "memory share must be in (0, 1]"},
 		{name: "a critical share below the share", change: func(o *Options) { o.MemoryCriticalShare = 0.5 }, want: "below memory share"},

@@ -3,6 +3,7 @@ package findings
 import (
 	"errors"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -62,12 +63,20 @@ func DefaultOptions() Options {
 	}
 }
 
+// Bounds on the thresholds, which may come from a pod's annotation: a
+// window or a number of windows past them would make the sidecar keep
+// samples beyond its memory limit for nothing a person would ask for.
+const (
+	maxWindow      = time.Hour
+	maxLeakWindows = 100
+)
+
 // Validate reports every threshold that cannot work.
 func (o Options) Validate() error {
 	var errs []error
 	positive := func(name string, d time.Duration) {
-		if d <= 0 {
-			errs = append(errs, fmt.Errorf("%s must be positive, got %s", name, d))
+		if d <= 0 || d > maxWindow {
+			errs = append(errs, fmt.Errorf("%s must be positive and at most %s, got %s", name, maxWindow, d))
 		}
 	}
 	share := func(name string, v float64) {
@@ -79,10 +88,10 @@ func (o Options) Validate() error {
 	positive("memory sustain", o.MemorySustain)
 	positive("memory growth window", o.MemoryGrowthWindow)
 	positive("GC window", o.GCWindow)
-	if o.LeakWindows < 2 {
-		errs = append(errs, fmt.Errorf("leak windows must be at least 2, got %d", o.LeakWindows))
+	if o.LeakWindows < 2 || o.LeakWindows > maxLeakWindows {
+		errs = append(errs, fmt.Errorf("leak windows must be from 2 to %d, got %d", maxLeakWindows, o.LeakWindows))
 	}
-	if !(o.LeakMinGrowth > 0) {
+	if !(o.LeakMinGrowth > 0) || math.IsInf(o.LeakMinGrowth, 1) {
 		errs = append(errs, fmt.Errorf("leak minimum growth must be positive, got %g", o.LeakMinGrowth))
 	}
 	share("memory share", o.MemoryShare)
