@@ -1,7 +1,8 @@
 // Command demo-app is a small Go service for trying gopherscope: its debug
 // server exposes expvar and net/http/pprof (or client_golang's /metrics, or
 // pprof alone) and its app server has knobs that make goroutines and
-// allocations move. See package app for the endpoints.
+// allocations move, leak goroutines, grow the heap or keep the GC busy. See
+// package app's NewAppHandler for the endpoints.
 package main
 
 import (

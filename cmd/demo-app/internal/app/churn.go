@@ -58,14 +58,14 @@ func triangleWave(step, steps, peak int) int {
 }
 
 // churnAllocations allocates rate bytes per second as garbage, in
-// allocTicks slices, until ctx is done.
-func churnAllocations(ctx context.Context, rate ByteSize) {
+// allocTicks slices, until stop is closed.
+func churnAllocations(stop <-chan struct{}, rate ByteSize) {
 	perTick := max(int64(rate)/allocTicks, 1)
 	tick := time.NewTicker(time.Second / allocTicks)
 	defer tick.Stop()
 	for {
 		select {
-		case <-ctx.Done():
+		case <-stop:
 			return
 		case <-tick.C:
 			_ = allocate(perTick)

@@ -46,7 +46,7 @@ func TestChurnAllocationsAllocatesAtTheRate(t *testing.T) {
 	before := ms.TotalAlloc
 	ctx, cancel := context.WithTimeout(t.Context(), 550*time.Millisecond)
 	defer cancel()
-	churnAllocations(ctx, 20<<20) // returns when ctx is done
+	churnAllocations(ctx.Done(), 20<<20) // returns when ctx is done
 	runtime.ReadMemStats(&ms)
 	// 5 ticks of 2 MiB in 550 ms; allow a slow machine to miss a tick or two.
 	if got := ms.TotalAlloc - before; got < 6<<20 {

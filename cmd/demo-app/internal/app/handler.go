@@ -10,11 +10,27 @@ import (
 	"github.com/go-logr/logr"
 )
 
-// NewAppHandler returns the app server's handler: the knobs (goroutines,
-// allocations, GC, exit), GET /self, GET /pauses and GET /healthz. Every
-// answer is JSON. POST /exit?code=N sends N on exits (buffered by the
-// caller), for Run to end the process with that code, as a crash would.
-func NewAppHandler(p *Parker, a *Allocator, exits chan<- int, log logr.Logger) http.Handler {
+// NewAppHandler returns the app server's handler. Every answer is JSON; a
+// bad parameter is a 400 with {"error": "..."}. The endpoints:
+//
+//   - POST /goroutines?n=N parks N more goroutines; DELETE /goroutines stops them.
+//   - POST /alloc?bytes=SIZE[&keep=true] allocates SIZE bytes, kept live with
+//     keep; DELETE /alloc drops what is kept.
+//   - POST /leak?rate=N leaks N goroutines per second, each blocked in
+//     leakedRequest (at most 200,000 in all); DELETE /leak stops and lets
+//     every leaked goroutine exit.
+//   - POST /grow?rate=SIZE&up-to=SIZE keeps SIZE bytes more per second until
+//     up-to are kept, then holds them; DELETE /grow drops them and returns
+//     the memory to the operating system.
+//   - POST /gc-churn?rate=SIZE[&live=SIZE] allocates SIZE bytes of garbage
+//     per second around a live set of pointers (16 MiB by default), so the
+//     GC takes a large share of the CPU; DELETE /gc-churn stops.
+//   - POST /gc runs a GC; GET /self, GET /pauses and GET /healthz report.
+//   - POST /exit?code=N sends N on exits (buffered by the caller), for Run
+//     to end the process with that code, as a crash would.
+//
+// A second POST to /leak, /grow or /gc-churn replaces the rate set before.
+func NewAppHandler(k *Knobs, exits chan<- int, log logr.Logger) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /exit", func(w http.ResponseWriter, r *http.Request) {
 		code, err := strconv.Atoi(r.URL.Query().Get("code"))
@@ -30,6 +46,30 @@ func NewAppHandler(p *Parker, a *Allocator, exits chan<- int, log logr.Logger) h
 			writeError(w, fmt.Errorf("already exiting"))
 		}
 	})
+	addCountKnobs(mux, k, log)
+	addShapeKnobs(mux, k, log)
+	mux.HandleFunc("POST /gc", func(w http.ResponseWriter, _ *http.Request) {
+		runtime.GC()
+		s := ReadSelf()
+		log.Info("ran GC", "numGC", s.NumGC)
+		writeJSON(w, map[string]any{"numGC": s.NumGC, "heapAlloc": s.HeapAlloc})
+	})
+	mux.HandleFunc("GET /self", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, ReadSelf())
+	})
+	mux.HandleFunc("GET /pauses", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, ReadPauses())
+	})
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, map[string]string{"status": "ok"})
+	})
+	return mux
+}
+
+// addCountKnobs registers /goroutines and /alloc, which move the counts by
+// a fixed amount.
+func addCountKnobs(mux *http.ServeMux, k *Knobs, log logr.Logger) {
+	p, a := &k.Goroutines, &k.Memory
 	mux.HandleFunc("POST /goroutines", func(w http.ResponseWriter, r *http.Request) {
 		n, err := strconv.Atoi(r.URL.Query().Get("n"))
 		if err != nil {
@@ -76,22 +116,6 @@ func NewAppHandler(p *Parker, a *Allocator, exits chan<- int, log logr.Logger) h
 		log.Info("released kept memory", "bytes", n)
 		writeJSON(w, map[string]int64{"released": n})
 	})
-	mux.HandleFunc("POST /gc", func(w http.ResponseWriter, _ *http.Request) {
-		runtime.GC()
-		s := ReadSelf()
-		log.Info("ran GC", "numGC", s.NumGC)
-		writeJSON(w, map[string]any{"numGC": s.NumGC, "heapAlloc": s.HeapAlloc})
-	})
-	mux.HandleFunc("GET /self", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, ReadSelf())
-	})
-	mux.HandleFunc("GET /pauses", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, ReadPauses())
-	})
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, map[string]string{"status": "ok"})
-	})
-	return mux
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

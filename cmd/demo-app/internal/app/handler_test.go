@@ -14,7 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// appServer starts the app handler; its parked goroutines are stopped at cleanup.
+// appServer starts the app handler; its knobs are turned back at cleanup.
 func appServer(t *testing.T) *httptest.Server {
 	t.Helper()
 	srv, _ := appServerWithExits(t)
@@ -24,10 +24,10 @@ func appServer(t *testing.T) *httptest.Server {
 // appServerWithExits is appServer that also returns where POST /exit sends its code.
 func appServerWithExits(t *testing.T) (*httptest.Server, <-chan int) {
 	t.Helper()
-	var p Parker
+	var k Knobs
 	exits := make(chan int, 1)
-	srv := httptest.NewServer(NewAppHandler(&p, &Allocator{}, exits, testr.New(t)))
-	t.Cleanup(func() { srv.Close(); p.StopAll() })
+	srv := httptest.NewServer(NewAppHandler(&k, exits, testr.New(t)))
+	t.Cleanup(func() { srv.Close(); k.StopAll() })
 	return srv, exits
 }
 
@@ -166,6 +166,20 @@ func TestKnobsRefuseBadInput(t *testing.T) {
 		{"a size over a GiB", "POST", "/alloc?bytes=2GiB", 400, "allocate 2147483648 bytes"},
 		{"an unknown unit", "POST", "/alloc?bytes=3furlongs", 400, `unknown unit "furlongs"`},
 		{"a keep that is not a boolean", "POST", "/alloc?bytes=1&keep=maybe", 400, `parameter keep "maybe"`},
+		{"a missing leak rate", "POST", "/leak", 400, `parameter rate "": want a number of goroutines per second`},
+		{"a leak rate of zero", "POST", "/leak?rate=0", 400, "leak 0 goroutines per second: want 1 to 10000"},
+		{"a leak rate over the bound", "POST", "/leak?rate=10001", 400, "want 1 to 10000"},
+		{"a growth without a rate", "POST", "/grow?up-to=1MiB", 400, "parameter rate"},
+		{"a growth without a total", "POST", "/grow?rate=1MiB", 400, "parameter up-to"},
+		{"a growth rate of zero", "POST", "/grow?rate=0&up-to=1MiB", 400, "grow by 0 bytes per second: want 1 to"},
+		{"a growth rate over a GiB per second", "POST", "/grow?rate=2GiB&up-to=1MiB", 400, "grow by 2147483648 bytes per second"},
+		{"a growth total over 4 GiB", "POST", "/grow?rate=1MiB&up-to=5GiB", 400, "grow up to 5368709120 bytes: want 1 to 4294967296"},
+		{"a churn without a rate", "POST", "/gc-churn", 400, "parameter rate"},
+		{"a churn rate over a GiB per second", "POST", "/gc-churn?rate=2GiB", 400, "churn 2147483648 bytes per second"},
+		{"a churn live set in furlongs", "POST", "/gc-churn?rate=1MiB&live=3furlongs", 400, `parameter live: parse size "3furlongs"`},
+		{"a churn live set over a GiB", "POST", "/gc-churn?rate=1MiB&live=2GiB", 400, "hold a live set of 2147483648 bytes"},
+		{"GET on leak", "GET", "/leak", 405, ""},
+		{"PUT on grow", "PUT", "/grow", 405, ""},
 		{"GET on a knob", "GET", "/goroutines", 405, ""},
 		{"PUT on alloc", "PUT", "/alloc", 405, ""},
 		{"GET on gc", "GET", "/gc", 405, ""},

@@ -16,6 +16,31 @@ const (
 	pageSize                = 4 << 10
 )
 
+// Knobs are what the app server's knobs move. The zero value is ready to
+// use.
+type Knobs struct {
+	// Goroutines are parked and stopped by POST and DELETE /goroutines.
+	Goroutines Parker
+	// Memory is allocated and released by POST and DELETE /alloc.
+	Memory Allocator
+	// Leak leaks goroutines: POST and DELETE /leak.
+	Leak Leaker
+	// Growth grows the live heap toward a total: POST and DELETE /grow.
+	Growth Grower
+	// GCChurn makes the GC busy: POST and DELETE /gc-churn.
+	GCChurn GCChurner
+}
+
+// StopAll turns every knob back: parked and leaked goroutines exit, kept
+// memory is dropped, growth and churn stop.
+func (k *Knobs) StopAll() {
+	k.Goroutines.StopAll()
+	k.Memory.Release()
+	k.Leak.Stop()
+	k.Growth.Stop()
+	k.GCChurn.Stop()
+}
+
 // Parker keeps goroutines blocked until told to stop. It is safe for
 // concurrent use.
 type Parker struct {
@@ -96,6 +121,13 @@ func (a *Allocator) Alloc(n int64, keep bool) (int64, error) {
 		a.size += n
 	}
 	return a.size, nil
+}
+
+// Kept returns the bytes kept.
+func (a *Allocator) Kept() int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.size
 }
 
 // Release drops the kept memory (the next GC frees it) and returns how many

@@ -37,6 +37,15 @@ type Options struct {
 	// AllocRate is how many bytes per second the app allocates (as garbage)
 	// in the background; 0 is off.
 	AllocRate ByteSize
+	// LeakRate is how many goroutines per second the app leaks from the
+	// start, as POST /leak does; 0 is off.
+	LeakRate int
+	// GrowRate and GrowUpTo grow the live heap from the start, as POST
+	// /grow does; a GrowRate of 0 is off.
+	GrowRate, GrowUpTo ByteSize
+	// GCChurnRate churns garbage around a live set of pointers from the
+	// start, as POST /gc-churn does; 0 is off.
+	GCChurnRate ByteSize
 }
 
 // DefaultOptions returns the options used when no flag is given.
@@ -51,6 +60,10 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar((*string)(&o.Mode), "mode", string(o.Mode), "what the debug server exposes: expvar (expvar + pprof), prometheus (/metrics only) or pprof (pprof only)")
 	fs.BoolVar(&o.ChurnGoroutines, "churn-goroutines", o.ChurnGoroutines, "oscillate a few hundred goroutines in the background")
 	fs.Var(&o.AllocRate, "alloc-rate", "allocate this many bytes per second in the background, e.g. 1MiB/s or 1048576 (0 = off)")
+	fs.IntVar(&o.LeakRate, "leak-rate", o.LeakRate, "leak this many goroutines per second from the start, as POST /leak does (0 = off)")
+	fs.Var(&o.GrowRate, "grow-rate", "grow the live heap by this many bytes per second from the start, up to --grow-up-to, as POST /grow does (0 = off)")
+	fs.Var(&o.GrowUpTo, "grow-up-to", "the live heap --grow-rate grows to, e.g. 100MiB")
+	fs.Var(&o.GCChurnRate, "gc-churn-rate", "allocate this many bytes of garbage per second around a 16 MiB live set of pointers from the start, as POST /gc-churn does (0 = off)")
 }
 
 // Validate reports every invalid option.
@@ -66,8 +79,22 @@ func (o *Options) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("--mode %q: want %s, %s or %s", o.Mode, ModeExpvar, ModePrometheus, ModePprof))
 	}
-	if o.AllocRate > maxAllocRate {
-		errs = append(errs, fmt.Errorf("--alloc-rate %s: at most %s per second", o.AllocRate, maxAllocRate))
+	for _, r := range []struct {
+		flag string
+		rate ByteSize
+	}{{"alloc-rate", o.AllocRate}, {"grow-rate", o.GrowRate}, {"gc-churn-rate", o.GCChurnRate}} {
+		if r.rate > maxAllocRate {
+			errs = append(errs, fmt.Errorf("--%s %s: at most %s per second", r.flag, r.rate, maxAllocRate))
+		}
+	}
+	if o.LeakRate < 0 || o.LeakRate > maxLeakRate {
+		errs = append(errs, fmt.Errorf("--leak-rate %d: want 0 to %d goroutines per second", o.LeakRate, maxLeakRate))
+	}
+	switch {
+	case o.GrowRate > 0 && o.GrowUpTo == 0:
+		errs = append(errs, fmt.Errorf("--grow-rate %s needs --grow-up-to", o.GrowRate))
+	case o.GrowUpTo > maxKeptBytes:
+		errs = append(errs, fmt.Errorf("--grow-up-to %s: at most %s", o.GrowUpTo, ByteSize(maxKeptBytes)))
 	}
 	return errors.Join(errs...)
 }

@@ -60,6 +60,17 @@ func TestOptionsValidate(t *testing.T) {
 		{name: "port 0 is valid", change: func(o *Options) { o.Address = "127.0.0.1:0" }},
 		{name: "an unknown mode is refused", change: func(o *Options) { o.Mode = "grpc" },
 			wantErr: []string{`--mode "grpc": want expvar, prometheus or pprof`}},
+		{name: "the shape knobs may start with the app", change: func(o *Options) {
+			o.LeakRate, o.GrowRate, o.GrowUpTo, o.GCChurnRate = 5, 1<<20, 100<<20, 64<<20
+		}},
+		{name: "a growth without a total is refused", change: func(o *Options) { o.GrowRate = 1 << 20 },
+			wantErr: []string{"--grow-rate 1MiB needs --grow-up-to"}},
+		{name: "the shape knobs' bounds hold", change: func(o *Options) {
+			o.LeakRate, o.GrowRate, o.GrowUpTo, o.GCChurnRate = 10_001, 2<<30, 8<<30, 3<<30
+		}, wantErr: []string{"--leak-rate 10001: want 0 to 10000", "--grow-rate 2GiB: at most 1GiB per second",
+			"--grow-up-to 8GiB: at most 4GiB", "--gc-churn-rate 3GiB: at most 1GiB per second"}},
+		{name: "a negative leak rate is refused", change: func(o *Options) { o.LeakRate = -1 },
+			wantErr: []string{"--leak-rate -1"}},
 		{name: "every bad value is reported at once", change: func(o *Options) {
 			o.Address, o.DebugAddress, o.AllocRate = "8080", "nohost", 2<<30
 		}, wantErr: []string{`--debug-address "nohost"`, `--address "8080"`, "--alloc-rate 2GiB: at most 1GiB per second"}},

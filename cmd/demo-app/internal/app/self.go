@@ -31,6 +31,15 @@ type Self struct {
 	// of the /sched/pauses/total/{gc,other}:seconds histograms, each bucket
 	// counted at its midpoint.
 	STWPauseSecondsTotal float64 `json:"stwPauseSecondsTotal"`
+	// GCCPUFraction is MemStats.GCCPUFraction: the GC's share of the CPU
+	// available since the start, its idle-time marking left out.
+	GCCPUFraction float64 `json:"gcCPUFraction"`
+	// GCCPUSeconds and TotalCPUSeconds are runtime/metrics'
+	// /cpu/classes/gc/total:cpu-seconds and /cpu/classes/total:cpu-seconds
+	// (GOMAXPROCS × wall time): their increases over a window give the
+	// GC's share of the CPU over it.
+	GCCPUSeconds    float64 `json:"gcCPUSeconds"`
+	TotalCPUSeconds float64 `json:"totalCPUSeconds"`
 	// PID is the process id.
 	PID int `json:"pid"`
 }
@@ -39,6 +48,8 @@ type Self struct {
 func ReadSelf() Self {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
+	cpu := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}, {Name: "/cpu/classes/total:cpu-seconds"}}
+	metrics.Read(cpu)
 	return Self{
 		Goroutines:           runtime.NumGoroutine(),
 		Threads:              pprof.Lookup("threadcreate").Count(),
@@ -54,6 +65,9 @@ func ReadSelf() Self {
 		Frees:                ms.Frees,
 		TotalAlloc:           ms.TotalAlloc,
 		STWPauseSecondsTotal: stwPauseSeconds(),
+		GCCPUFraction:        ms.GCCPUFraction,
+		GCCPUSeconds:         cpu[0].Value.Float64(),
+		TotalCPUSeconds:      cpu[1].Value.Float64(),
 		PID:                  os.Getpid(),
 	}
 }

@@ -44,12 +44,16 @@ func Run(ctx context.Context, opts Options, log logr.Logger, out io.Writer) erro
 		return fmt.Errorf("listen on app address %q: %w", opts.Address, err)
 	}
 
-	var parker Parker
-	defer parker.StopAll()
+	var knobs Knobs
+	defer knobs.StopAll()
+	if err := startKnobs(&knobs, opts); err != nil {
+		_, _ = debugLn.Close(), appLn.Close()
+		return err
+	}
 	exits := make(chan int, 1)
 	servers := []*http.Server{
 		{Handler: debugHandler, ReadHeaderTimeout: 10 * time.Second},
-		{Handler: NewAppHandler(&parker, &Allocator{}, exits, log), ReadHeaderTimeout: 10 * time.Second},
+		{Handler: NewAppHandler(&knobs, exits, log), ReadHeaderTimeout: 10 * time.Second},
 	}
 	errc := make(chan error, len(servers))
 	for i, ln := range []net.Listener{debugLn, appLn} {
@@ -59,7 +63,8 @@ func Run(ctx context.Context, opts Options, log logr.Logger, out io.Writer) erro
 		log.Error(err, "write the listening line")
 	}
 	log.Info("serving", "debugAddress", debugLn.Addr().String(), "address", appLn.Addr().String(), "mode", opts.Mode,
-		"churnGoroutines", opts.ChurnGoroutines, "allocRate", opts.AllocRate.String())
+		"churnGoroutines", opts.ChurnGoroutines, "allocRate", opts.AllocRate.String(), "leakRate", opts.LeakRate,
+		"growRate", opts.GrowRate.String(), "growUpTo", opts.GrowUpTo.String(), "gcChurnRate", opts.GCChurnRate.String())
 
 	churnCtx, stopChurn := context.WithCancel(ctx)
 	var churn sync.WaitGroup
@@ -67,7 +72,7 @@ func Run(ctx context.Context, opts Options, log logr.Logger, out io.Writer) erro
 		churn.Go(func() { churnGoroutines(churnCtx, churnPeriod) })
 	}
 	if opts.AllocRate > 0 {
-		churn.Go(func() { churnAllocations(churnCtx, opts.AllocRate) })
+		churn.Go(func() { churnAllocations(churnCtx.Done(), opts.AllocRate) })
 	}
 	defer func() { stopChurn(); churn.Wait() }()
 
@@ -90,4 +95,24 @@ func Run(ctx context.Context, opts Options, log logr.Logger, out io.Writer) erro
 		}
 	}
 	return serveErr
+}
+
+// startKnobs turns the knobs that opts set from the start.
+func startKnobs(k *Knobs, opts Options) error {
+	if opts.LeakRate > 0 {
+		if _, err := k.Leak.Start(opts.LeakRate); err != nil {
+			return fmt.Errorf("--leak-rate: %w", err)
+		}
+	}
+	if opts.GrowRate > 0 {
+		if _, err := k.Growth.Start(opts.GrowRate, opts.GrowUpTo); err != nil {
+			return fmt.Errorf("--grow-rate: %w", err)
+		}
+	}
+	if opts.GCChurnRate > 0 {
+		if err := k.GCChurn.Start(opts.GCChurnRate, DefaultGCChurnLive); err != nil {
+			return fmt.Errorf("--gc-churn-rate: %w", err)
+		}
+	}
+	return nil
 }
