@@ -1,16 +1,37 @@
 package ui
 
 import (
+	"bytes"
 	"crypto/sha256"
 	_ "embed" // for the page
 	"encoding/base64"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
-//go:embed index.html
-var page []byte
+var (
+	//go:embed index.html
+	indexHTML []byte
+	//go:embed findings.js
+	findingsJS []byte
+)
+
+// page is the document served: index.html with findings.js inlined where
+// its marker stands, so that the page stays one self-contained document.
+var page = inline(indexHTML, "<!-- findings.js -->", findingsJS)
+
+// inline replaces the one marker in html with script as an inline <script>.
+// It panics when the marker is not there exactly once: the page would lack
+// the script.
+func inline(html []byte, marker string, script []byte) []byte {
+	if n := bytes.Count(html, []byte(marker)); n != 1 {
+		panic("ui: the page has " + strconv.Itoa(n) + " markers " + marker + ", want 1")
+	}
+	block := append(append([]byte("<script>\n"), script...), "</script>"...)
+	return bytes.Replace(html, []byte(marker), block, 1)
+}
 
 // inlineBlocks finds the page's inline <script> and <style> elements, whose
 // hashes the Content-Security-Policy allows.

@@ -3,9 +3,11 @@ package ui
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -39,16 +41,24 @@ func TestHandlerServesThePageWithAStrictPolicy(t *testing.T) {
 			t.Errorf("CSP %q allows %q", csp, banned)
 		}
 	}
-	// Each inline block's hash, computed here independently, is allowed.
-	for _, tag := range []string{"script", "style"} {
-		m := regexp.MustCompile(`(?s)<` + tag + `>(.*?)</` + tag + `>`).FindStringSubmatch(body)
-		if m == nil {
-			t.Fatalf("the page has no inline <%s>", tag)
+	// Each inline block's hash, computed here independently, is allowed:
+	// one style, and the findings' script before the page's.
+	for tag, n := range map[string]int{"script": 2, "style": 1} {
+		blocks := regexp.MustCompile(`(?s)<`+tag+`>(.*?)</`+tag+`>`).FindAllStringSubmatch(body, -1)
+		if len(blocks) != n {
+			t.Fatalf("the page has %d inline <%s>, want %d", len(blocks), tag, n)
 		}
-		sum := sha256.Sum256([]byte(m[1]))
-		want := tag + "-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
-		if !strings.Contains(csp, want) {
-			t.Errorf("CSP %q lacks %q", csp, want)
+		var sources []string
+		for d := range strings.SplitSeq(csp, "; ") {
+			if name, list, _ := strings.Cut(d, " "); name == tag+"-src" {
+				sources = strings.Fields(list)
+			}
+		}
+		for _, m := range blocks {
+			sum := sha256.Sum256([]byte(m[1]))
+			if want := "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"; !slices.Contains(sources, want) {
+				t.Errorf("CSP %q lacks %s in %s-src", csp, want, tag)
+			}
 		}
 	}
 	for k, want := range map[string]string{"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"} {
@@ -105,5 +115,33 @@ func TestHandlerAnswersOnlyTheRoot(t *testing.T) {
 				t.Errorf("Allow = %q, want %q", resp.Header().Get("Allow"), "GET, HEAD")
 			}
 		})
+	}
+}
+
+func TestThePageInlinesTheFindingsScriptBeforeItsOwn(t *testing.T) {
+	_, body := serve(t, http.MethodGet, "/")
+	defined, called := strings.Index(body, "async function pollFindings()"), strings.Index(body, "await pollFindings();")
+	if defined < 0 || called < 0 || defined > called {
+		t.Errorf("pollFindings is defined at %d and called at %d: want findings.js inlined before the page's script", defined, called)
+	}
+	if strings.Contains(body, "<!-- findings.js -->") {
+		t.Error("the page still has the findings.js marker")
+	}
+}
+
+func TestInlineWantsExactlyOneMarker(t *testing.T) {
+	got := string(inline([]byte("<p><!-- m --></p>"), "<!-- m -->", []byte("f();\n")))
+	if want := "<p><script>\nf();\n</script></p>"; got != want {
+		t.Errorf("inline = %q, want %q", got, want)
+	}
+	for _, html := range []string{"<p></p>", "<!-- m --><!-- m -->"} {
+		func() {
+			defer func() {
+				if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "<!-- m -->") {
+					t.Errorf("inline(%q) recovered %v, want a panic naming the marker", html, r)
+				}
+			}()
+			inline([]byte(html), "<!-- m -->", nil)
+		}()
 	}
 }

@@ -29,33 +29,10 @@ func TestBrowserLoadsThePageFromARunningSidecar(t *testing.T) {
 	target := http.NewServeMux()
 	target.Handle("/debug/vars", expvar.Handler())
 	target.HandleFunc("/debug/pprof/", pprof.Index)
-	app := httptest.NewServer(target)
-	defer app.Close()
 	runtime.GC() // so the GC pause quantiles exist
-	u, err := url.Parse(app.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	port, _ := strconv.Atoi(u.Port())
-
-	opts := sidecar.DefaultOptions()
-	opts.TargetHost, opts.TargetPorts = "127.0.0.1", []int{port}
-	opts.Interval, opts.History = time.Second, time.Minute
+	opts := targetOptions(t, target)
 	opts.PodName, opts.PodNamespace = "demo-6f9c", "shop"
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	served := make(chan error, 1)
-	go func() { served <- sidecar.Serve(ctx, ln, opts, testr.New(t)) }()
-	defer func() {
-		cancel()
-		if err := <-served; err != nil {
-			t.Errorf("sidecar.Serve = %v, want nil after cancel", err)
-		}
-	}()
-	base := "http://" + ln.Addr().String()
+	base := runSidecar(t, opts)
 
 	// Wait for three samples with goroutines, like a person would.
 	deadline := time.Now().Add(20 * time.Second)
@@ -77,7 +54,11 @@ func TestBrowserLoadsThePageFromARunningSidecar(t *testing.T) {
 			t.Errorf("chart %s has %d points, want at least 2", chart, n)
 		}
 	}
-	for _, s := range []string{`<span id="pod">shop/demo-6f9c</span>`, `class="badge up">app up</span>`, "every 1s"} {
+	for _, s := range []string{
+		`<span id="pod">shop/demo-6f9c</span>`, `class="badge up">app up</span>`, "every 1s",
+		`aria-labelledby="h-findings" data-count="0">`, // no limits, so no findings
+		`<h2 id="h-findings">No findings</h2>`,
+	} {
 		if !strings.Contains(dom, s) {
 			t.Errorf("the page lacks %s", s)
 		}
@@ -127,20 +108,7 @@ func TestBrowserShowsWhyTheSidecarCannotReadTheApp(t *testing.T) {
 	opts := sidecar.DefaultOptions()
 	opts.TargetHost, opts.TargetPorts = "127.0.0.1", []int{port}
 	opts.Interval, opts.History = time.Second, time.Minute
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	served := make(chan error, 1)
-	go func() { served <- sidecar.Serve(ctx, ln, opts, testr.New(t)) }()
-	defer func() {
-		cancel()
-		if err := <-served; err != nil {
-			t.Errorf("sidecar.Serve = %v, want nil after cancel", err)
-		}
-	}()
-	base := "http://" + ln.Addr().String()
+	base := runSidecar(t, opts)
 	deadline := time.Now().Add(20 * time.Second)
 	for !sampled(t, base) {
 		if time.Now().After(deadline) {
@@ -182,4 +150,45 @@ func sampled(t *testing.T, base string) bool {
 		t.Fatalf("decode the sources: %v", err)
 	}
 	return len(s.Sources) > 0
+}
+
+// targetOptions serves target as the app and returns the sidecar's options
+// for it: sampled every second, a minute of history, and a generous timeout
+// so that the app counts as up while Chromium loads the machine.
+func targetOptions(t *testing.T, target http.Handler) sidecar.Options {
+	t.Helper()
+	app := httptest.NewServer(target)
+	t.Cleanup(app.Close)
+	u, err := url.Parse(app.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port, err := strconv.Atoi(u.Port())
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := sidecar.DefaultOptions()
+	opts.TargetHost, opts.TargetPorts = "127.0.0.1", []int{port}
+	opts.Interval, opts.History, opts.Timeout = time.Second, time.Minute, 5*time.Second
+	return opts
+}
+
+// runSidecar serves the real sidecar with opts on a free port until the
+// test ends and returns its base URL.
+func runSidecar(t *testing.T, opts sidecar.Options) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	served := make(chan error, 1)
+	go func() { served <- sidecar.Serve(ctx, ln, opts, testr.New(t)) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("sidecar.Serve = %v, want nil after cancel", err)
+		}
+	})
+	return "http://" + ln.Addr().String()
 }
