@@ -51,6 +51,12 @@ const (
 	// AnnotationSidecarImage overrides the sidecar image for this pod.
 	AnnotationSidecarImage = "gopherscope.io/sidecar-image"
 
+	// AnnotationFindings overrides the thresholds of the sidecar's
+	// findings for this pod: comma-separated key=value pairs (e.g.
+	// "leak-windows=6,gc-share=0.4"), the keys and bounds of
+	// findings.ParseOptions.
+	AnnotationFindings = "gopherscope.io/findings"
+
 	// AnnotationTune asks for tuning of the app container at admission: a
 	// comma-separated list of Tunings (TuningGOMEMLIMIT sets GOMEMLIMIT to a
 	// share of the container's memory limit, where the user has not set it).
@@ -110,7 +116,7 @@ func PodLabelKeys() []string {
 // carry, sorted: those that configure the injection, and the status.
 func PodAnnotationKeys() []string {
 	return []string{
-		AnnotationContainer, AnnotationExpvarPath, KeyInject, AnnotationInterval, AnnotationMetricsPath, AnnotationPort,
+		AnnotationContainer, AnnotationExpvarPath, AnnotationFindings, KeyInject, AnnotationInterval, AnnotationMetricsPath, AnnotationPort,
 		AnnotationPprofPath, AnnotationSidecarCPU, AnnotationSidecarImage, AnnotationSidecarMemory, AnnotationStatus,
 		AnnotationTune,
 	}

@@ -28,7 +28,7 @@ var addedAnnotations = []string{
 // sidecarFlags are the flags the injector may write into the sidecar's args.
 var sidecarFlags = []string{
 	sidecarconf.FlagTargetPorts, sidecarconf.FlagExpvarPath, sidecarconf.FlagPprofPath, sidecarconf.FlagMetricsPath,
-	sidecarconf.FlagInterval, sidecarconf.FlagListenAddress, sidecarconf.FlagHistory,
+	sidecarconf.FlagInterval, sidecarconf.FlagListenAddress, sidecarconf.FlagHistory, sidecarconf.FlagFindings,
 }
 
 // checkInjectProperties runs Inject on pod and asserts what must hold for

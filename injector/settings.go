@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/gopherscope/gopherscope/config"
+	"github.com/gopherscope/gopherscope/sidecar/findings"
 )
 
 // Bounds on annotation values, beyond which a value is refused unread.
@@ -33,6 +34,9 @@ type settings struct {
 	pprofPath    string
 	metricsPath  string
 	interval     time.Duration
+	// findings are the detectors' thresholds that differ from the
+	// defaults, as the sidecar's --findings flag reads them ("" for none).
+	findings string
 	// cpuRequest and memoryRequest override the config's requests when set.
 	cpuRequest    *resource.Quantity
 	memoryRequest *resource.Quantity
@@ -112,6 +116,14 @@ func readSettings(pod *corev1.Pod, cfg *config.Config) (settings, []problem) {
 			return issue, "the default " + s.interval.String()
 		}
 		s.interval = d
+		return "", ""
+	})
+	check(config.AnnotationFindings, func(v string) (string, string) {
+		opts, err := findings.ParseOptions(v)
+		if err != nil {
+			return "is not valid: " + strings.ReplaceAll(err.Error(), "\n", "; "), "the default thresholds"
+		}
+		s.findings = opts.String()
 		return "", ""
 	})
 	check(config.AnnotationSidecarCPU, quantityChecker(&s.cpuRequest, cfg, corev1.ResourceCPU))

@@ -38,6 +38,9 @@ func buildSidecar(s *settings, app *corev1.Container, port int32, cfg *config.Co
 		arg(sidecarconf.FlagListenAddress, ":"+strconv.Itoa(int(port))),
 		arg(sidecarconf.FlagHistory, cfg.Sidecar.History.Duration.String()),
 	)
+	if s.findings != "" {
+		args = append(args, arg(sidecarconf.FlagFindings, s.findings))
+	}
 
 	c := corev1.Container{
 		Name:            config.SidecarContainerName,

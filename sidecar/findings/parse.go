@@ -79,10 +79,8 @@ func ParseOptions(s string) (Options, error) {
 			errs = append(errs, fmt.Errorf("%s: %w", key, err))
 		}
 	}
-	if len(errs) == 0 {
-		if err := opts.Validate(); err != nil {
-			errs = append(errs, err)
-		}
+	if err := opts.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	return opts, errors.Join(errs...)
 }

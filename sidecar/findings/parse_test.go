@@ -46,6 +46,7 @@ func TestParseOptionsReportsEveryProblem(t *testing.T) {
 		{name: "values of the wrong type", in: "leak-window=30,leak-windows=2.5,gc-share=most", want: []string{
 			`leak-window: "30" is not a duration`, `leak-windows: "2.5" is not a whole number`, `gc-share: "most" is not a number`,
 		}},
+		{name: "an unknown key and a value out of range", in: "leak-windw=3,gc-share=2", want: []string{`unknown threshold "leak-windw"`, "GC share must be in (0, 1]"}},
 		{name: "a key set twice", in: "gc-share=0.3,gc-share=0.4", want: []string{`"gc-share" is set twice`}},
 		{name: "values out of range", in: "memory-share=1.5", want: []string{"memory share must be in (0, 1]"}},
 		{name: "an infinite growth", in: "leak-min-growth=+Inf", want: []string{"leak minimum growth must be positive"}},
