@@ -44,7 +44,7 @@ func TestDebugHandlerExposesExactlyTheModesEndpoints(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run("mode "+string(tt.mode), func(t *testing.T) {
-			h, err := NewDebugHandler(tt.mode)
+			h, err := NewDebugHandler(tt.mode, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -69,7 +69,7 @@ func TestDebugHandlerExposesExactlyTheModesEndpoints(t *testing.T) {
 }
 
 func TestPrometheusModeServesTheGoAndProcessCollectors(t *testing.T) {
-	h, err := NewDebugHandler(ModePrometheus)
+	h, err := NewDebugHandler(ModePrometheus, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestPrometheusModeServesTheGoAndProcessCollectors(t *testing.T) {
 }
 
 func TestNewDebugHandlerRefusesAnUnknownMode(t *testing.T) {
-	if _, err := NewDebugHandler("grpc"); err == nil || !strings.Contains(err.Error(), `mode "grpc"`) {
+	if _, err := NewDebugHandler("grpc", false); err == nil || !strings.Contains(err.Error(), `mode "grpc"`) {
 		t.Errorf("NewDebugHandler(grpc) error = %v, want one naming the mode", err)
 	}
 }
@@ -110,4 +110,21 @@ func httpGet(t *testing.T, url string) (int, string) {
 		t.Fatal(err)
 	}
 	return resp.StatusCode, string(body)
+}
+
+func TestPrometheusModeServesTheCPUClassesOnlyWhenAsked(t *testing.T) {
+	for _, cpuMetrics := range []bool{false, true} {
+		h, err := NewDebugHandler(ModePrometheus, cpuMetrics)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(h)
+		_, body := httpGet(t, srv.URL+"/metrics")
+		srv.Close()
+		for _, name := range []string{"go_cpu_classes_gc_total_cpu_seconds_total ", "go_cpu_classes_total_cpu_seconds_total "} {
+			if got := strings.Contains(body, "\n"+name); got != cpuMetrics {
+				t.Errorf("with cpuMetrics %v, /metrics has %s: %v", cpuMetrics, name, got)
+			}
+		}
+	}
 }

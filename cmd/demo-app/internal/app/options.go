@@ -32,6 +32,10 @@ type Options struct {
 	Address string
 	// Mode selects what the debug server exposes.
 	Mode Mode
+	// CPUMetrics makes client_golang's Go collector expose runtime/metrics'
+	// CPU classes too (go_cpu_classes_*), as an app that enables its
+	// runtime/metrics collection does; ModePrometheus only.
+	CPUMetrics bool
 	// ChurnGoroutines makes the app oscillate a few hundred goroutines in the background.
 	ChurnGoroutines bool
 	// AllocRate is how many bytes per second the app allocates (as garbage)
@@ -58,6 +62,7 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.DebugAddress, "debug-address", o.DebugAddress, "listen address of the debug server (expvar, pprof or /metrics)")
 	fs.StringVar(&o.Address, "address", o.Address, "listen address of the app server (knobs, /self, /healthz)")
 	fs.StringVar((*string)(&o.Mode), "mode", string(o.Mode), "what the debug server exposes: expvar (expvar + pprof), prometheus (/metrics only) or pprof (pprof only)")
+	fs.BoolVar(&o.CPUMetrics, "cpu-metrics", o.CPUMetrics, "with --mode=prometheus, also expose runtime/metrics' CPU classes (go_cpu_classes_*), the GC's CPU among them")
 	fs.BoolVar(&o.ChurnGoroutines, "churn-goroutines", o.ChurnGoroutines, "oscillate a few hundred goroutines in the background")
 	fs.Var(&o.AllocRate, "alloc-rate", "allocate this many bytes per second in the background, e.g. 1MiB/s or 1048576 (0 = off)")
 	fs.IntVar(&o.LeakRate, "leak-rate", o.LeakRate, "leak this many goroutines per second from the start, as POST /leak does (0 = off)")
@@ -78,6 +83,9 @@ func (o *Options) Validate() error {
 	case ModeExpvar, ModePrometheus, ModePprof:
 	default:
 		errs = append(errs, fmt.Errorf("--mode %q: want %s, %s or %s", o.Mode, ModeExpvar, ModePrometheus, ModePprof))
+	}
+	if o.CPUMetrics && o.Mode != ModePrometheus {
+		errs = append(errs, fmt.Errorf("--cpu-metrics needs --mode=%s", ModePrometheus))
 	}
 	for _, r := range []struct {
 		flag string

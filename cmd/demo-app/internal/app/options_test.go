@@ -63,6 +63,9 @@ func TestOptionsValidate(t *testing.T) {
 		{name: "the shape knobs may start with the app", change: func(o *Options) {
 			o.LeakRate, o.GrowRate, o.GrowUpTo, o.GCChurnRate = 5, 1<<20, 100<<20, 64<<20
 		}},
+		{name: "CPU metrics come with client_golang", change: func(o *Options) { o.Mode, o.CPUMetrics = ModePrometheus, true }},
+		{name: "CPU metrics without client_golang are refused", change: func(o *Options) { o.CPUMetrics = true },
+			wantErr: []string{"--cpu-metrics needs --mode=prometheus"}},
 		{name: "a growth without a total is refused", change: func(o *Options) { o.GrowRate = 1 << 20 },
 			wantErr: []string{"--grow-rate 1MiB needs --grow-up-to"}},
 		{name: "the shape knobs' bounds hold", change: func(o *Options) {

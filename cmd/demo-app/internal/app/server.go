@@ -29,7 +29,7 @@ func Run(ctx context.Context, opts Options, log logr.Logger, out io.Writer) erro
 	if err := opts.Validate(); err != nil {
 		return err
 	}
-	debugHandler, err := NewDebugHandler(opts.Mode)
+	debugHandler, err := NewDebugHandler(opts.Mode, opts.CPUMetrics)
 	if err != nil {
 		return err
 	}
