@@ -33,6 +33,12 @@ type Sampler struct {
 
 	// Owned by the goroutine that samples.
 	sources []*observedSource
+	// pprof is the pprof source, nil when disabled: it also reads the
+	// goroutine profile that names a leak's stacks.
+	pprof *source.Pprof
+	// readsLeakProfile is false once the app answered 404 for its
+	// goroutine leak profile (Go without GOEXPERIMENT=goroutineleakprofile).
+	readsLeakProfile bool
 	// readsPrometheus says whether the app's own exposition is read, and
 	// dropped counts what the limits left out of it since the start.
 	readsPrometheus bool
@@ -67,7 +73,8 @@ func NewSampler(opts Options, ring *history.Ring, log logr.Logger) *Sampler {
 		s.sources = append(s.sources, &observedSource{Source: source.NewExpvar(cfg, opts.ExpvarPath), setup: setupFor("expvar", opts.ExpvarPath, opts.TargetPorts)})
 	}
 	if opts.PprofPath != "" {
-		s.sources = append(s.sources, &observedSource{Source: source.NewPprof(cfg, opts.PprofPath), setup: setupFor("pprof", opts.PprofPath, opts.TargetPorts)})
+		s.pprof, s.readsLeakProfile = source.NewPprof(cfg, opts.PprofPath), true
+		s.sources = append(s.sources, &observedSource{Source: s.pprof, setup: setupFor("pprof", opts.PprofPath, opts.TargetPorts)})
 	}
 	if opts.MetricsPath != "" {
 		s.sources = append(s.sources, &observedSource{Source: source.NewPrometheus(cfg, opts.MetricsPath), setup: setupFor("prometheus", opts.MetricsPath, opts.TargetPorts)})
@@ -116,6 +123,7 @@ func (s *Sampler) Ready() (bool, string) {
 // run at a time; Run guarantees it.
 func (s *Sampler) SampleOnce(ctx context.Context) *Snapshot {
 	start := s.now()
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, s.interval)
 	defer cancel()
 
@@ -147,6 +155,9 @@ func (s *Sampler) SampleOnce(ctx context.Context) *Snapshot {
 		// A sample without an answer says nothing: the findings stay as they were.
 		if up {
 			active = s.detectors.Observe(s.clock.observation(start, out, in.Expvar))
+			// The profile read has the client's own timeout, not what
+			// is left of the interval.
+			active = s.nameLeakStacks(parent, start, active)
 		} else {
 			active = s.detectors.Active()
 		}

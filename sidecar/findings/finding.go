@@ -78,6 +78,8 @@ type Finding struct {
 	// growth, largest share first (GoroutineLeak only, once the app's
 	// goroutine profile has been read).
 	Stacks []Stack `json:"stacks,omitempty"`
+	// StacksRead is when the goroutine profile Stacks come from was read.
+	StacksRead time.Time `json:"stacksRead,omitzero"`
 }
 
 // Stack is one group of goroutines with the same stack in the app's
@@ -93,8 +95,11 @@ type Stack struct {
 	// the goroutines before the trend began.
 	Growth *int `json:"growth,omitempty"`
 	// Frames are the stack's functions with their file:line, innermost
-	// first, at most maxStackFrames.
+	// first, as the profile lists them (at most 16).
 	Frames []string `json:"frames"`
+	// Leaked says the runtime's own goroutine leak profile lists these
+	// goroutines: they wait on something no other goroutine can reach.
+	Leaked bool `json:"leaked,omitempty"`
 }
 
 // Observation is what one sample tells the detectors. A nil figure is one
@@ -152,6 +157,8 @@ type detector interface {
 type Set struct {
 	detectors []detector
 	active    map[Kind]Finding
+	leak      *leakDetector
+	stacks    stackNamer
 }
 
 // New returns a Set with the given thresholds for a container with the
@@ -160,9 +167,11 @@ func New(opts Options, limits Limits) (*Set, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
+	leak := newLeakDetector(opts)
 	return &Set{
+		leak: leak,
 		detectors: []detector{
-			newLeakDetector(opts),
+			leak,
 			newMemoryDetector(opts, limits),
 			&gomemlimitDetector{limits: limits},
 			newGCDetector(opts),
@@ -194,6 +203,10 @@ func (s *Set) Observe(o Observation) []Finding {
 		}
 		s.active[f.Kind] = f
 	}
+	if o.Restarted {
+		s.stacks.forget()
+	}
+	s.attachStacks()
 	return s.Active()
 }
 

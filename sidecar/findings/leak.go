@@ -100,3 +100,12 @@ func (d *leakDetector) complete() {
 func (d *leakDetector) holds() bool {
 	return len(d.done) == d.n && d.done[len(d.done)-1].min-d.done[0].min >= d.minGrowth
 }
+
+// baseline is the goroutine count before the trend: the minimum of the
+// first window that grew (0 before there is one).
+func (d *leakDetector) baseline() float64 {
+	if len(d.done) == 0 {
+		return 0
+	}
+	return d.done[0].min
+}

@@ -78,3 +78,22 @@ func FuzzParsePrometheus(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseGoroutineProfile(f *testing.F) {
+	f.Add("goroutine profile: total 3\n2 @ 0x1 0x2\n#\t0x1\tmain.f+0x1\t/a.go:1\n\n1 @ 0x3\n# labels: {\"a\":\"b\"}\n#\t0x3\tmain.g+0x9\t/b.go:2\n")
+	f.Add("goroutine profile: total 1\n-1 @ 0x1\n")
+	f.Fuzz(func(t *testing.T, body string) {
+		p, err := ParseGoroutineProfile(strings.NewReader(body))
+		if err != nil {
+			return
+		}
+		if len(p.Groups) > maxGoroutineGroups {
+			t.Fatalf("%d groups kept, want at most %d", len(p.Groups), maxGoroutineGroups)
+		}
+		for _, g := range p.Groups {
+			if g.Count < 0 || len(g.Frames) > MaxStackFrames {
+				t.Fatalf("group %+v out of bounds", g)
+			}
+		}
+	})
+}
