@@ -52,6 +52,7 @@ function stackItem(s) {
     const g = Number(s.growth);
     sum.append(" ", node("span", "growth", (g >= 0 ? "+" : "") + g.toLocaleString("en-US") + " since the previous read"));
   }
+  if (s.leaked === true) sum.append(" ", node("span", "leaked", "leaked: the runtime's leak profile lists them"));
   const frames = node("ol", "frames");
   for (const f of s.frames || []) frames.appendChild(node("li", "frame", String(f)));
   det.append(sum, frames);
@@ -80,7 +81,8 @@ function findingItem(f) {
   if (f.stacks && f.stacks.length) {
     const stacks = node("ul", "stacks");
     stacks.append(...f.stacks.map(stackItem));
-    li.append(node("p", "window", "Where the goroutines wait (largest share first):"), stacks);
+    const read = when(f.stacksRead, f.stacksRead);
+    li.append(node("p", "window", "Where the goroutines wait" + (read ? ", read " + read : "") + " (largest share first):"), stacks);
   }
   return li;
 }

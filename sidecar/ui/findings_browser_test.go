@@ -164,8 +164,9 @@ func TestBrowserShowsFindingsWithTheirEvidenceAndStacks(t *testing.T) {
 			}},
 			Stacks: []findings.Stack{
 				{Function: "main.leak.func1", Count: 870, Growth: &growth, Frames: []string{"main.leak.func1 /app/main.go:42", "runtime.goexit"}},
-				{Function: "net/http.(*conn).serve", Count: 4, Frames: []string{"net/http.(*conn).serve /go/net/http/server.go:2100"}},
+				{Function: "net/http.(*conn).serve", Count: 4, Frames: []string{"net/http.(*conn).serve /go/net/http/server.go:2100"}, Leaked: true},
 			},
+			StacksRead: from.Add(4 * time.Minute),
 		},
 		{
 			Kind: findings.MemoryNearLimit, Severity: findings.Critical, Since: from.Add(time.Minute),
@@ -209,7 +210,9 @@ func TestBrowserShowsFindingsWithTheirEvidenceAndStacks(t *testing.T) {
 			`growth rate</span> <b class="figure-value">5 goroutines per second</b>`,
 			`<details><summary><code class="function">main.leak.func1</code> <span class="count">870 goroutines</span> <span class="growth">+12 since the previous read</span></summary>` +
 				`<ol class="frames"><li class="frame">main.leak.func1 /app/main.go:42</li><li class="frame">runtime.goexit</li></ol></details>`,
-			`<code class="function">net/http.(*conn).serve</code> <span class="count">4 goroutines</span></summary>`, // no growth on the first read
+			`<p class="window">Where the goroutines wait, read at 12:04:00 (largest share first):</p>`,
+			// No growth on the first read; the runtime's leak profile listed it.
+			`<code class="function">net/http.(*conn).serve</code> <span class="count">4 goroutines</span> <span class="leaked">leaked: the runtime's leak profile lists them</span></summary>`,
 		},
 		"a_future_kind": {
 			`<span class="severity">info</span> <strong class="title">a_future_kind</strong>`,
