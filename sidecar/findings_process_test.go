@@ -124,11 +124,13 @@ func figure(t *testing.T, f findings.Finding, name string) float64 {
 }
 
 // The short thresholds each test gives the sidecar; the idle app's test
-// gives all of them at once.
+// gives all of them at once. The GC churn below gives a GC share of 0.1 to
+// 0.25 on a loaded 2-core machine (the share of GOMAXPROCS × wall time, so
+// a process starved of CPU shows less), an idle app under 0.01.
 const (
 	leakThresholds   = "leak-window=3s,leak-windows=3,leak-min-growth=20"
 	memoryThresholds = "memory-sustain=3s"
-	gcThresholds     = "gc-window=10s,gc-share=0.1"
+	gcThresholds     = "gc-window=10s,gc-share=0.05"
 )
 
 // noLimits are the sidecar's environment for an app container without
@@ -212,8 +214,8 @@ func TestFindingsGCPressureAppearsWhileTheGCChurnsAndClearsWhenItStops(t *testin
 			f := sc.waitForFinding(t, findings.GCPressure)
 			share := figure(t, f, "GC share of CPU")
 			t.Logf("the GC's share of the CPU over %s while churning: %.3f", f.Evidence.To.Sub(f.Evidence.From), share)
-			if share < 0.1 || share > 1 || figure(t, f, "threshold") != 0.1 {
-				t.Errorf("GC share of CPU = %v against threshold %v, want at least 0.1 and at most 1", share, figure(t, f, "threshold"))
+			if share < 0.05 || share > 1 || figure(t, f, "threshold") != 0.05 {
+				t.Errorf("GC share of CPU = %v against threshold %v, want at least 0.05 and at most 1", share, figure(t, f, "threshold"))
 			}
 			if window := f.Evidence.To.Sub(f.Evidence.From); window < 10*time.Second {
 				t.Errorf("evidence window %s, want at least the 10 s GC window", window)
