@@ -158,6 +158,17 @@ func TestFindingsGoroutineLeakAppearsWhileTheAppLeaksAndClearsWhenItStops(t *tes
 		t.Errorf("growth rate = %v goroutines/s while leaking 20/s, want it positive and at most 40", rate)
 	}
 
+	// The sidecar reads the app's goroutine profile as the trend fires and
+	// names the stacks that hold the growth, largest share first.
+	waitFor(t, findingTimeout, "the leak finding to name its stacks", func() bool {
+		f, _ = sc.finding(t, findings.GoroutineLeak)
+		return len(f.Stacks) > 0
+	})
+	if top := f.Stacks[0]; !strings.HasSuffix(top.Function, "/cmd/demo-app/internal/app.leakedRequest") || top.Count < 20 {
+		t.Errorf("the leak's first stack is %d goroutines in %q, want at least 20 in the demo app's leakedRequest; stacks: %+v",
+			top.Count, top.Function, f.Stacks)
+	}
+
 	app.turn(t, http.MethodDelete, "/leak")
 	sc.waitForClear(t, findings.GoroutineLeak)
 }
