@@ -76,8 +76,15 @@ func (c *processClock) observation(t time.Time, out normalize.Output, expvar *so
 		c.firstSeen = t
 	}
 	if o.GCCPU == nil && expvar != nil {
-		up := c.uptime(t, scalar(byName[normalize.ProcessStartTime]))
-		gc := expvar.MemStats.GCCPUFraction * up
+		// GCCPUFraction is computed at the end of each GC: it times the
+		// uptime then, not now, or an app that stops collecting would
+		// keep gaining GC time at its old rate. Before the first GC both
+		// are 0.
+		var up, gc float64
+		if last := expvar.MemStats.LastGC; last > 0 {
+			up = c.uptime(time.Unix(0, int64(last)), scalar(byName[normalize.ProcessStartTime])) //nolint:gosec // Unix nanoseconds, far below 2^63
+			gc = expvar.MemStats.GCCPUFraction * up
+		}
 		o.GCCPU, o.AvailableCPU = &gc, &up
 	}
 	if sys, released := scalar(byName[sysBytes]), scalar(byName[heapReleasedBytes]); sys != nil && released != nil {

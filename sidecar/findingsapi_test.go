@@ -165,7 +165,8 @@ func gcShareOverWindows(t *testing.T, unseen time.Duration, share float64, d tim
 			name := normalize.ProcessStartTime
 			out.Families = []*dto.MetricFamily{{Name: &name, Type: &gauge, Metric: []*dto.Metric{{Gauge: &dto.Gauge{Value: &startSeconds}}}}}
 		}
-		expvar := &source.ExpvarData{MemStats: source.MemStats{GCCPUFraction: gcSeconds / uptime}}
+		// A GC ends every second, and GCCPUFraction is computed then.
+		expvar := &source.ExpvarData{MemStats: source.MemStats{GCCPUFraction: gcSeconds / uptime, LastGC: uint64(now.UnixNano())}}
 		active = set.Observe(clock.observation(now, out, expvar))
 	}
 	for _, f := range active {
@@ -178,6 +179,29 @@ func gcShareOverWindows(t *testing.T, unseen time.Duration, share float64, d tim
 		}
 	}
 	return 0, false
+}
+
+// TestNoGCPressureFromExpvarOnceTheGCStops: an app that churned (9% of its
+// CPU since its start went to the GC) and then stops collecting keeps
+// reporting that fraction; the sidecar, started after the churn and
+// without the app's start time, must not take it as GC time still spent.
+func TestNoGCPressureFromExpvarOnceTheGCStops(t *testing.T) {
+	opts := findings.DefaultOptions()
+	opts.GCShare = 0.05 // under the stale fraction, which would pass it
+	set, err := findings.New(opts, findings.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var clock processClock
+	lastGC := time.Date(2026, 12, 3, 3, 0, 20, 0, time.UTC)
+	expvar := &source.ExpvarData{MemStats: source.MemStats{GCCPUFraction: 0.0919, LastGC: uint64(lastGC.UnixNano()), NumGC: 111}}
+	for at := time.Duration(0); at < 5*time.Minute; at += time.Second {
+		for _, f := range set.Observe(clock.observation(lastGC.Add(time.Second+at), normalize.Output{}, expvar)) {
+			if f.Kind == findings.GCPressure {
+				t.Fatalf("GC pressure raised %s in, with no GC running: %+v", at, f.Evidence)
+			}
+		}
+	}
 }
 
 func TestGCPressureFromExpvarsSinceStartFraction(t *testing.T) {

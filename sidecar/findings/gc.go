@@ -41,17 +41,21 @@ func (d *gcDetector) observe(o Observation) (Finding, bool) {
 	if r.t.Sub(d.base.t) < d.window {
 		return d.last, d.holds
 	}
+	// Both figures move only when a GC runs (runtime/metrics' CPU classes
+	// and GCCPUFraction are updated at the end of a cycle): a window
+	// without one spent nothing on the GC.
+	share := 0.0
 	if spent := r.avail - d.base.avail; spent > 0 {
-		share := (r.gc - d.base.gc) / spent
-		d.holds = share >= d.share
-		d.last = Finding{
-			Kind: GCPressure, Severity: Warning,
-			Evidence: Evidence{From: d.base.t, To: r.t, Figures: []Figure{
-				{Name: "GC share of CPU", Value: share, Unit: "ratio"},
-				{Name: "threshold", Value: d.share, Unit: "ratio"},
-			}},
-			Advice: "The GC takes a large share of the CPU: allocate less, or let the heap grow before each cycle (a higher GOGC, or GOMEMLIMIT with GOGC=off where memory allows).",
-		}
+		share = (r.gc - d.base.gc) / spent
+	}
+	d.holds = share >= d.share
+	d.last = Finding{
+		Kind: GCPressure, Severity: Warning,
+		Evidence: Evidence{From: d.base.t, To: r.t, Figures: []Figure{
+			{Name: "GC share of CPU", Value: share, Unit: "ratio"},
+			{Name: "threshold", Value: d.share, Unit: "ratio"},
+		}},
+		Advice: "The GC takes a large share of the CPU: allocate less, or let the heap grow before each cycle (a higher GOGC, or GOMEMLIMIT with GOGC=off where memory allows).",
 	}
 	d.base = r
 	return d.last, d.holds

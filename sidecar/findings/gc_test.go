@@ -65,3 +65,26 @@ func TestGCCountersThatGoBackStartAFreshWindow(t *testing.T) {
 	s.run(90*time.Second, func(time.Duration) Observation { return app.step(0.01) })
 	s.expectNever(GCPressure)
 }
+
+// TestGCPressureClearsWhenTheGCStopsRunning: the figures move only at the
+// end of a GC cycle, so an app that stops collecting freezes them; a window
+// without a cycle spent nothing on the GC.
+func TestGCPressureClearsWhenTheGCStopsRunning(t *testing.T) {
+	app := &gcApp{}
+	s := newSim(t, DefaultOptions(), Limits{})
+	s.run(3*time.Minute, func(time.Duration) Observation { return app.step(0.4) })
+	if _, ok := s.active(GCPressure); !ok {
+		t.Fatal("not active while the GC takes 40%")
+	}
+	frozen := *app
+	idle := s.at
+	s.run(3*time.Minute, func(time.Duration) Observation {
+		return Observation{GCCPU: f(frozen.gc), AvailableCPU: f(frozen.avail)}
+	})
+	if _, ok := s.active(GCPressure); ok {
+		t.Fatal("still active 3 minutes after the GC stopped running")
+	}
+	if cleared := s.last[GCPressure] - idle; cleared > 2*time.Minute {
+		t.Errorf("cleared %s after the GC stopped, want within 2m", cleared)
+	}
+}
