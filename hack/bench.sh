@@ -19,7 +19,7 @@ mkdir -p "$out"
 start=$(date +%s)
 echo "bench: Go benchmarks (-benchtime $benchtime -count $count)"
 go test -run '^$' -bench '^BenchmarkAdmissionReview$' -benchmem -benchtime "$benchtime" -count "$count" ./webhook | tee "$out/gobench.txt"
-go test -run '^$' -bench '^BenchmarkMetricsRender$' -benchmem -benchtime "$benchtime" -count "$count" ./sidecar | tee -a "$out/gobench.txt"
+go test -run '^$' -bench '^(BenchmarkMetricsRender|BenchmarkSampleOnceFindings)$' -benchmem -benchtime "$benchtime" -count "$count" ./sidecar | tee -a "$out/gobench.txt"
 status=0
 go run ./hack/benchreport --gobench "$out/gobench.txt" --markdown "$out/results.md" "$@" || status=$?
 echo "bench: done in $(( $(date +%s) - start ))s"

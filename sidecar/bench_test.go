@@ -92,3 +92,27 @@ func BenchmarkSampleOncePrometheus(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSampleOnceFindings is one sample of an app with all three
+// endpoints with the findings' detectors off and on: make bench compares
+// the two, and the detectors may add at most 10%. (Reading a goroutine
+// profile for a leak happens once per ten minutes at most, not per sample.)
+func BenchmarkSampleOnceFindings(b *testing.B) {
+	for _, on := range []bool{false, true} {
+		name := map[bool]string{false: "off", true: "on"}[on]
+		b.Run(name, func(b *testing.B) {
+			s := benchSampler(b, metricsPath)
+			if !on {
+				s.detectors = nil
+			} else if s.detectors == nil {
+				b.Fatal("the sampler has no detectors")
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if snap := s.SampleOnce(b.Context()); !snap.TargetUp {
+					b.Fatal("target down")
+				}
+			}
+		})
+	}
+}

@@ -25,6 +25,7 @@ const (
 	cpuFloorTarget    = 1.6 // CPU per sample, × the fetch-only floor
 	twoScraperTarget  = 1.2 // CPU per sample with 2 scrapers, × 1 scraper
 	manyScraperTarget = 2.0 // CPU per sample with manyScrapers, × 1 scraper
+	findingsTarget    = 1.1 // one sample with the findings' detectors, × without them
 	binaryTarget      = 20_000_000
 	sampleInterval    = time.Second
 	sidecarWarmup     = 5 * time.Second
@@ -78,6 +79,7 @@ func benchSidecar(ctx context.Context, opts *options, workDir string, benches ma
 		t.add(row{group: "sidecar", figure: "/metrics render, once per sample (Go benchmark)",
 			value: fmt.Sprintf("%s, %.0f allocs", formatNs(b.NsPerOp), b.AllocsPerOp), target: "—"})
 	}
+	findingsRow(t, benches)
 	sidecar, err := measureSidecar(ctx, opts, workDir, logf)
 	if err != nil {
 		return err
@@ -328,4 +330,17 @@ func isStatic(path string) (bool, string) {
 		}
 	}
 	return true, "statically linked"
+}
+
+// findingsRow compares one sample with the findings' detectors and without
+// them (Go benchmark, the same fake app over loopback HTTP).
+func findingsRow(t *table, benches map[string]goBench) {
+	off, okOff := benches["BenchmarkSampleOnceFindings/off"]
+	on, okOn := benches["BenchmarkSampleOnceFindings/on"]
+	if !okOff || !okOn {
+		return
+	}
+	t.add(row{group: "sidecar", figure: "one sample with the findings' detectors (Go benchmark; floor: the same sample without them)",
+		value: fmt.Sprintf("%s, %.0f allocs", formatNs(on.NsPerOp), on.AllocsPerOp), floor: formatNs(off.NsPerOp), ratio: ratio(on.NsPerOp, off.NsPerOp),
+		target: fmt.Sprintf("×%.2f at most", findingsTarget), verdict: judge(off.NsPerOp > 0 && on.NsPerOp <= findingsTarget*off.NsPerOp)})
 }
