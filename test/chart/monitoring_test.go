@@ -1,8 +1,6 @@
 package chart_test
 
 import (
-	"encoding/json"
-	"regexp"
 	"slices"
 	"testing"
 
@@ -83,86 +81,5 @@ func TestPodMonitorKeepsTheUsersSelectorNextToTheSidecarVersionLabel(t *testing.
 	want := map[string]any{"matchLabels": map[string]any{"app": "web"}, "matchExpressions": []any{sidecarVersionExists, team}}
 	if diff := cmp.Diff(want, pm.Object["spec"].(map[string]any)["selector"]); diff != "" {
 		t.Errorf("PodMonitor selector (-want +got):\n%s", diff)
-	}
-}
-
-// normalizedMetric matches the metric names the sidecar exposes (DESIGN.md, "Sidecar").
-var normalizedMetric = regexp.MustCompile(`^(go_goroutines|go_threads|go_memstats_[a-z_]+|go_gc_duration_seconds(_count|_sum)?|go_info|go_sched_gomaxprocs_threads|go_gc_gogc_percent|go_gc_gomemlimit_bytes|gopherscope_[a-z_]+)$`)
-
-func TestGrafanaDashboardQueriesTheNormalizedNames(t *testing.T) {
-	m := render(t, values("dashboard.enabled", true, "dashboard.namespace", "monitoring"))
-	cm := get[*corev1.ConfigMap](t, m, fullname+"-dashboard")
-	if cm.Namespace != "monitoring" || cm.Labels["grafana_dashboard"] != "1" {
-		t.Errorf("dashboard ConfigMap in %q with labels %v, want namespace monitoring and grafana_dashboard=1", cm.Namespace, cm.Labels)
-	}
-	if len(cm.Data) != 1 {
-		t.Fatalf("dashboard ConfigMap has %d keys, want 1", len(cm.Data))
-	}
-	var dashboard struct {
-		UID        string `json:"uid"`
-		Title      string `json:"title"`
-		Templating struct {
-			List []struct {
-				Name string `json:"name"`
-			} `json:"list"`
-		} `json:"templating"`
-		Panels []struct {
-			ID      int    `json:"id"`
-			Title   string `json:"title"`
-			Type    string `json:"type"`
-			GridPos *struct {
-				X, Y, W, H int
-			} `json:"gridPos"`
-			Targets []struct {
-				Expr  string `json:"expr"`
-				RefID string `json:"refId"`
-			} `json:"targets"`
-		} `json:"panels"`
-	}
-	for _, data := range cm.Data {
-		if err := json.Unmarshal([]byte(data), &dashboard); err != nil {
-			t.Fatalf("the dashboard is not valid JSON: %v", err)
-		}
-	}
-	if dashboard.UID == "" || dashboard.Title == "" {
-		t.Errorf("dashboard uid %q, title %q: both are needed for provisioning", dashboard.UID, dashboard.Title)
-	}
-	var variables []string
-	for _, v := range dashboard.Templating.List {
-		variables = append(variables, v.Name)
-	}
-	if diff := cmp.Diff([]string{"datasource", "namespace", "pod"}, variables); diff != "" {
-		t.Errorf("template variables (-want +got):\n%s", diff)
-	}
-	metricName := regexp.MustCompile(`[a-z_]+\{`)
-	ids := map[int]bool{}
-	var exprs []string
-	for _, p := range dashboard.Panels {
-		if ids[p.ID] {
-			t.Errorf("panel id %d is used twice", p.ID)
-		}
-		ids[p.ID] = true
-		if p.Type != "timeseries" || p.GridPos == nil || len(p.Targets) == 0 {
-			t.Errorf("panel %q: type %q, gridPos %v, %d targets", p.Title, p.Type, p.GridPos, len(p.Targets))
-		}
-		for _, target := range p.Targets {
-			exprs = append(exprs, target.Expr)
-			for _, name := range metricName.FindAllString(target.Expr, -1) {
-				if name = name[:len(name)-1]; !normalizedMetric.MatchString(name) {
-					t.Errorf("panel %q queries %s, which the sidecar does not expose", p.Title, name)
-				}
-			}
-		}
-	}
-	for _, want := range []string{
-		`go_goroutines{namespace=~"$namespace", pod=~"$pod"}`,
-		`go_memstats_heap_inuse_bytes{namespace=~"$namespace", pod=~"$pod"}`,
-		`rate(go_memstats_alloc_bytes_total{namespace=~"$namespace", pod=~"$pod"}[5m])`,
-		`go_gc_duration_seconds{namespace=~"$namespace", pod=~"$pod", quantile="0.5"}`,
-		`gopherscope_target_up{namespace=~"$namespace", pod=~"$pod"}`,
-	} {
-		if !slices.Contains(exprs, want) {
-			t.Errorf("no panel queries %s", want)
-		}
 	}
 }
