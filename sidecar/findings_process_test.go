@@ -138,6 +138,7 @@ const (
 var noLimits = []string{sidecarconf.EnvAppMemoryLimit + "=", sidecarconf.EnvAppCPULimitMillis + "=", sidecarconf.EnvAppGOMEMLIMIT + "="}
 
 func TestFindingsGoroutineLeakAppearsWhileTheAppLeaksAndClearsWhenItStops(t *testing.T) {
+	t.Parallel() // these wait on windows; the GC churn test, which burns CPU, runs alone
 	app := startShapedApp(t, nil, "expvar")
 	sc := startSidecarWithEnv(t, app.debugPort, noLimits, "--interval=1s",
 		"--findings="+leakThresholds)
@@ -174,6 +175,7 @@ func TestFindingsGoroutineLeakAppearsWhileTheAppLeaksAndClearsWhenItStops(t *tes
 }
 
 func TestFindingsMemoryNearTheLimitAppearsWithTheTimeLeftAndClearsWhenReleased(t *testing.T) {
+	t.Parallel() // these wait on windows; the GC churn test, which burns CPU, runs alone
 	app := startShapedApp(t, []string{"GOMEMLIMIT="}, "expvar")
 	env := append(slices.Clone(noLimits), sidecarconf.EnvAppMemoryLimit+"="+strconv.Itoa(memoryLimit))
 	sc := startSidecarWithEnv(t, app.debugPort, env, "--interval=1s", "--findings="+memoryThresholds)
@@ -239,6 +241,7 @@ func TestFindingsGCPressureAppearsWhileTheGCChurnsAndClearsWhenItStops(t *testin
 }
 
 func TestFindingsAnIdleAppWithAMemoryLimitRaisesOnlyNoGOMEMLIMIT(t *testing.T) {
+	t.Parallel() // these wait on windows; the GC churn test, which burns CPU, runs alone
 	tests := []struct {
 		name, mode   string
 		sidecarArgs  []string
