@@ -13,12 +13,15 @@ type window struct {
 
 // leakDetector suspects a goroutine leak when the minimum goroutine count of
 // each of the last n windows is higher than the one before, by at least
-// minGrowth in all. Minimums ignore a pool that breathes; strict growth in
-// every window ignores a count that wanders.
+// minGrowth in all. Minimums ignore a pool that breathes; growth in every
+// window ignores a count that wanders. Each window must add at least half
+// its share of minGrowth (minStep), so a count that creeps up by one or two
+// and then steps up once (a pool that grew and stays) is not a leak.
 type leakDetector struct {
 	length    time.Duration
 	n         int
 	minGrowth float64
+	minStep   float64
 
 	// The window being filled: its index since origin and its minimum.
 	origin  time.Time
@@ -31,12 +34,13 @@ type leakDetector struct {
 }
 
 func newLeakDetector(opts Options) *leakDetector {
-	return &leakDetector{length: opts.LeakWindow, n: opts.LeakWindows, minGrowth: opts.LeakMinGrowth}
+	return &leakDetector{length: opts.LeakWindow, n: opts.LeakWindows, minGrowth: opts.LeakMinGrowth,
+		minStep: opts.LeakMinGrowth / float64(2*(opts.LeakWindows-1))}
 }
 
 func (d *leakDetector) observe(o Observation) (Finding, bool) {
 	if o.Restarted {
-		*d = leakDetector{length: d.length, n: d.n, minGrowth: d.minGrowth}
+		*d = leakDetector{length: d.length, n: d.n, minGrowth: d.minGrowth, minStep: d.minStep}
 	}
 	if o.Goroutines != nil {
 		d.add(o.Time, *o.Goroutines)
@@ -79,15 +83,16 @@ func (d *leakDetector) finding() (Finding, bool) {
 	return f, true
 }
 
-// complete closes the window being filled. A window that is not one higher
-// than the previous completed one starts the growth over.
+// complete closes the window being filled. A window whose minimum is not at
+// least minStep higher than the previous completed one's starts the growth
+// over.
 func (d *leakDetector) complete() {
 	if !d.filled {
 		return
 	}
 	w := window{start: d.origin.Add(time.Duration(d.index) * d.length), min: d.min}
 	d.filled = false
-	if len(d.done) > 0 && w.min <= d.done[len(d.done)-1].min {
+	if len(d.done) > 0 && w.min-d.done[len(d.done)-1].min < d.minStep {
 		d.done = d.done[:0]
 	}
 	d.done = append(d.done, w)

@@ -105,3 +105,26 @@ func TestMissingGoroutineCountsKeepTheTrend(t *testing.T) {
 		t.Errorf("leak raised after %s, want within 3m", at)
 	}
 }
+
+// TestAPoolThatGrowsOnceAndStaysIsNotALeak: an idle count that creeps up by
+// one a window, then a pool of 500 started at once that stays, is one step,
+// not a leak; with the default and with short thresholds.
+func TestAPoolThatGrowsOnceAndStaysIsNotALeak(t *testing.T) {
+	short, err := ParseOptions("leak-window=2s,leak-windows=3,leak-min-growth=30")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, opts := range map[string]Options{"default": DefaultOptions(), "short": short} {
+		t.Run(name, func(t *testing.T) {
+			s := newSim(t, opts, Limits{})
+			creepFor := time.Duration(opts.LeakWindows) * opts.LeakWindow
+			s.run(creepFor+10*time.Minute, func(at time.Duration) Observation {
+				if at < creepFor {
+					return Observation{Goroutines: f(9 + float64(at/opts.LeakWindow))}
+				}
+				return Observation{Goroutines: f(520)}
+			})
+			s.expectNever(GoroutineLeak)
+		})
+	}
+}

@@ -18,7 +18,8 @@ type Options struct {
 	// minimum than the one before for a leak to be suspected.
 	LeakWindows int
 	// LeakMinGrowth is the least growth, in goroutines, of the minimum
-	// from the first of those windows to the last.
+	// from the first of those windows to the last; each window must add at
+	// least half its share of it (LeakMinGrowth / (2 × (LeakWindows-1))).
 	LeakMinGrowth float64
 
 	// MemoryShare is the share of the container's memory limit above which
