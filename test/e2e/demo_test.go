@@ -20,7 +20,7 @@ import (
 // the webhook's additions, the local processes, where to look, rows of
 // moving metrics and a clean stop.
 func TestDemoRunsEndToEnd(t *testing.T) {
-	text := runDemo(t, "process", "16s")
+	text := runDemo(t, "process", "36s")
 	for _, want := range []string{
 		"Mode: process",
 		"[6/6] Running the pod's containers as local processes",
@@ -32,6 +32,10 @@ func TestDemoRunsEndToEnd(t *testing.T) {
 		"the sidecar's page    http://127.0.0.1:",
 		"the webhook's log     ",
 		"POST /goroutines?n=500",
+		"+ env             GOMEMLIMIT=241591910  (on app)",
+		"POST /leak?rate=25",
+		"finding goroutine_leak (warning): ",
+		"goroutines wait in github.com/gopherscope/gopherscope/cmd/demo-app/internal/app.leakedRequest",
 		"Stopping: the pod's processes, the webhook, kube-apiserver and etcd.",
 	} {
 		if !strings.Contains(text, want) {
@@ -39,6 +43,7 @@ func TestDemoRunsEndToEnd(t *testing.T) {
 		}
 	}
 	checkDemoRows(t, text, 5)
+	checkLeakNamedFirst(t, text)
 }
 
 // TestDemoRunsOnTheRealNode runs `make demo`'s program as `make demo` runs it
@@ -53,7 +58,7 @@ func TestDemoRunsOnTheRealNode(t *testing.T) {
 	if err := resetNode(); err != nil {
 		t.Fatalf("stop the tests' shared node: %v", err)
 	}
-	text := runDemo(t, "node", "20s")
+	text := runDemo(t, "node", "36s")
 	for _, want := range []string{
 		"Mode: node",
 		"helm install gopherscope charts/gopherscope",
@@ -62,6 +67,10 @@ func TestDemoRunsOnTheRealNode(t *testing.T) {
 		"+ native sidecar  gopherscope-sidecar",
 		"--interval=1s",
 		"POST /goroutines?n=500",
+		"+ env             GOMEMLIMIT=241591910  (on app)",
+		"POST /leak?rate=25",
+		"finding goroutine_leak (warning): ",
+		"goroutines wait in github.com/gopherscope/gopherscope/cmd/demo-app/internal/app.leakedRequest",
 		"Stopped everything in",
 	} {
 		if !strings.Contains(text, want) {
@@ -69,6 +78,7 @@ func TestDemoRunsOnTheRealNode(t *testing.T) {
 		}
 	}
 	checkDemoRows(t, text, 5)
+	checkLeakNamedFirst(t, text)
 }
 
 // runDemo runs the demo program in mode for duration and returns its output.
@@ -97,8 +107,8 @@ func runDemo(t *testing.T, mode, duration string) string {
 // 500 goroutines the demo starts in the app 6s in.
 func checkDemoRows(t *testing.T, text string, minRows int) {
 	t.Helper()
-	// A row: time, goroutines, heap, GC count, alloc rate.
-	rows := regexp.MustCompile(`(?m)^\s+\d+:\d\d\s+(\d+)\s+[\d.]+ [KMG]?i?B\s+\d+\s+(-|[\d.]+ [KMG]?i?B/s)`).FindAllStringSubmatch(text, -1)
+	// A row: time, goroutines, heap, GC count, alloc rate, findings.
+	rows := regexp.MustCompile(`(?m)^\s+\d+:\d\d\s+(\d+)\s+[\d.]+ [KMG]?i?B\s+\d+\s+(-|[\d.]+ [KMG]?i?B/s)\s+(-|[a-z_,]+)`).FindAllStringSubmatch(text, -1)
 	if len(rows) < minRows {
 		t.Errorf("the demo printed %d rows of metrics every 2s, want at least %d", len(rows), minRows)
 	}
@@ -109,5 +119,15 @@ func checkDemoRows(t *testing.T, text string, minRows int) {
 	}
 	if maxGoroutines < 500 {
 		t.Errorf("go_goroutines peaked at %d in the demo's rows, want at least 500 after it started 500", maxGoroutines)
+	}
+}
+
+// checkLeakNamedFirst checks that the leak finding the demo raises names the
+// demo app's leaking function first, not the burst of 500 goroutines
+// stopped before the leak began.
+func checkLeakNamedFirst(t *testing.T, text string) {
+	t.Helper()
+	if !regexp.MustCompile(`finding goroutine_leak \(warning\): [^\n]*\n\s+\d+ goroutines wait in \S+\.leakedRequest\n`).MatchString(text) {
+		t.Error("the demo's leak finding does not name leakedRequest first")
 	}
 }

@@ -16,8 +16,16 @@ import (
 func describeChanges(submitted, stored *corev1.Pod) []string {
 	var lines []string
 	for _, c := range stored.Spec.Containers {
-		if hasContainer(submitted.Spec.Containers, c.Name) {
-			lines = append(lines, fmt.Sprintf("  container       %s (%s)  unchanged", c.Name, c.Image))
+		if i := slices.IndexFunc(submitted.Spec.Containers, func(s corev1.Container) bool { return s.Name == c.Name }); i >= 0 {
+			added := addedEnv(submitted.Spec.Containers[i].Env, c.Env)
+			if len(added) == 0 {
+				lines = append(lines, fmt.Sprintf("  container       %s (%s)  unchanged", c.Name, c.Image))
+				continue
+			}
+			lines = append(lines, fmt.Sprintf("  container       %s (%s)", c.Name, c.Image))
+			for _, e := range added {
+				lines = append(lines, fmt.Sprintf("+ env             %s  (on %s)", e, c.Name))
+			}
 		} else {
 			lines = append(lines, "+ container       "+c.Name)
 			lines = append(lines, describeContainer(c)...)
@@ -132,6 +140,18 @@ func wrap(prefix string, words []string, width int) []string {
 		line += w
 	}
 	return append(lines, line)
+}
+
+// addedEnv lists the variables of stored that submitted does not have, as
+// NAME=value.
+func addedEnv(submitted, stored []corev1.EnvVar) []string {
+	var added []string
+	for _, e := range stored {
+		if !slices.ContainsFunc(submitted, func(s corev1.EnvVar) bool { return s.Name == e.Name }) {
+			added = append(added, e.Name+"="+e.Value)
+		}
+	}
+	return added
 }
 
 func hasContainer(cs []corev1.Container, name string) bool {

@@ -23,7 +23,7 @@ func TestDescribeChangesSummarisesWhatTheInjectorAdded(t *testing.T) {
 	got := describeChanges(submitted, stored)
 	text := strings.Join(got, "\n")
 	for _, want := range []string{
-		"  container       app (ghcr.io/gopherscope/demo-app:latest)  unchanged",
+		"  container       app (ghcr.io/gopherscope/demo-app:latest)\n+ env             GOMEMLIMIT=241591910  (on app)",
 		"+ native sidecar  gopherscope-sidecar  (an init container with restartPolicy: Always)",
 		"image      ghcr.io/gopherscope/sidecar:v1.2.3",
 		"--interval=1s",
@@ -31,6 +31,7 @@ func TestDescribeChangesSummarisesWhatTheInjectorAdded(t *testing.T) {
 		"ports      gs-metrics 9184/TCP",
 		"resources  requests cpu 10m memory 32Mi, limits cpu 100m memory 64Mi",
 		"  annotation      gopherscope.io/interval: 1s  yours, kept",
+		"  annotation      gopherscope.io/tune: gomemlimit  yours, kept",
 		"+ annotation      prometheus.io/scrape: true",
 		"+ annotation      kubectl.kubernetes.io/default-container: app",
 	} {

@@ -16,6 +16,10 @@ const (
 	debugPort = 6060
 )
 
+// demoFindingThresholds are the demo pod's leak thresholds: three windows
+// of 2 s, each with a higher minimum, 30 goroutines more in all.
+const demoFindingThresholds = "leak-window=2s,leak-windows=3,leak-min-growth=30"
+
 // demoPod is the pod a user would get from a Deployment of a Go service: the
 // demo app with its debug server on the default port, a couple of
 // gopherscope annotations, nothing gopherscope-specific otherwise.
@@ -28,6 +32,11 @@ func demoPod(namespace string) *corev1.Pod {
 			Annotations: map[string]string{
 				config.AnnotationInterval:      "1s",   // sample every second, so the demo moves
 				config.AnnotationSidecarMemory: "32Mi", // a little more headroom than the default
+				// GOMEMLIMIT at 90% of the app's memory limit, set by the injector.
+				config.AnnotationTune: config.TuningGOMEMLIMIT,
+				// A leak suspected within seconds rather than minutes, so the
+				// demo's leak knob raises a finding while you watch.
+				config.AnnotationFindings: demoFindingThresholds,
 			},
 		},
 		Spec: corev1.PodSpec{
