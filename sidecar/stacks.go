@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gopherscope/gopherscope/sidecar/findings"
@@ -25,9 +24,10 @@ func (s *Sampler) nameLeakStacks(ctx context.Context, t time.Time, active []find
 		s.log.Info("goroutine profile not read; the leak finding names no stacks", "error", err.Error())
 		return active
 	}
-	leaked := map[string]bool{}
+	var leaked source.GoroutineProfile
 	if s.readsLeakProfile {
-		lp, err := s.pprof.GoroutineProfile(ctx, source.ProfileGoroutineLeak)
+		var err error
+		leaked, err = s.pprof.GoroutineProfile(ctx, source.ProfileGoroutineLeak)
 		var status *source.StatusError
 		switch {
 		case errors.As(err, &status) && status.Code == http.StatusNotFound:
@@ -35,16 +35,16 @@ func (s *Sampler) nameLeakStacks(ctx context.Context, t time.Time, active []find
 		case err != nil:
 			s.log.Info("goroutine leak profile not read", "error", err.Error())
 		}
-		for _, g := range lp.Groups {
-			leaked[stackKey(g.Frames)] = true
-		}
-	}
-	groups := make([]findings.ProfileGroup, len(all.Groups))
-	for i, g := range all.Groups {
-		groups[i] = findings.ProfileGroup{Count: g.Count, Frames: g.Frames, Leaked: leaked[stackKey(g.Frames)]}
 	}
 	s.log.Info("read the goroutine profile to name the stacks of a suspected leak", "goroutines", all.Total, "stacks", len(all.Groups))
-	return s.detectors.NameStacks(t, groups)
+	return s.detectors.NameStacks(t, profileGroups(all), profileGroups(leaked))
 }
 
-func stackKey(frames []string) string { return strings.Join(frames, "\n") }
+// profileGroups are a goroutine profile's groups as the detectors take them.
+func profileGroups(p source.GoroutineProfile) []findings.ProfileGroup {
+	groups := make([]findings.ProfileGroup, len(p.Groups))
+	for i, g := range p.Groups {
+		groups[i] = findings.ProfileGroup{Count: g.Count, Frames: g.Frames}
+	}
+	return groups
+}

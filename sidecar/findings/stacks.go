@@ -27,8 +27,9 @@ type ProfileGroup struct {
 	Count int
 	// Frames are "function file:line", innermost first.
 	Frames []string
-	// Leaked says the runtime's goroutine leak profile lists the stack.
-	Leaked bool
+	// leaked says the runtime's goroutine leak profile lists the stack
+	// (set by NameStacks).
+	leaked bool
 }
 
 // stackNamer keeps the last goroutine profile read for a leak and the
@@ -61,21 +62,29 @@ func (s *Set) StackReadDue(now time.Time) bool {
 	return true
 }
 
-// NameStacks takes the app's goroutine profile read at t and names on the
-// leak finding the stacks that hold its growth: those the runtime's leak
-// profile lists first, then, on the first read, the stacks larger than the
+// NameStacks takes the app's goroutine profile read at t (groups) and the
+// runtime's goroutine leak profile (leaked; nil where the app's Go does not
+// serve it) and names on the leak finding the stacks that hold its growth:
+// those the leak profile lists first, then, on the first read, the stacks larger than the
 // whole goroutine count before the trend (they must have grown), or else
 // the largest; on later reads, the stacks that grew most since the one
 // before. It returns the active findings.
-func (s *Set) NameStacks(t time.Time, groups []ProfileGroup) []Finding {
+func (s *Set) NameStacks(t time.Time, groups, leaked []ProfileGroup) []Finding {
 	n := &s.stacks
+	isLeaked := make(map[string]bool, len(leaked))
+	for _, g := range leaked {
+		isLeaked[stackKey(g.Frames)] = true
+	}
+	groups = slices.Clone(groups)
 	counts := make(map[string]int, len(groups))
-	for _, g := range groups {
-		counts[stackKey(g.Frames)] += g.Count
+	for i, g := range groups {
+		key := stackKey(g.Frames)
+		counts[key] += g.Count
+		groups[i].leaked = isLeaked[key]
 	}
 	var named []Stack
 	for _, g := range groups {
-		if g.Leaked && len(named) < maxNamedStacks {
+		if g.leaked && len(named) < maxNamedStacks {
 			named = append(named, newStack(g, nil))
 		}
 	}
@@ -115,7 +124,7 @@ func appendLargest(named []Stack, groups []ProfileGroup, baseline float64) []Sta
 		if len(named) == maxNamedStacks {
 			break
 		}
-		if !g.Leaked {
+		if !g.leaked {
 			named = append(named, newStack(g, nil))
 		}
 	}
@@ -142,7 +151,7 @@ func appendGrowing(named []Stack, groups []ProfileGroup, previous map[string]int
 		if len(named) == maxNamedStacks || float64(gr.growth) < minGrowthShare*float64(total) {
 			break
 		}
-		if !gr.g.Leaked {
+		if !gr.g.leaked {
 			named = append(named, newStack(gr.g, &gr.growth))
 		}
 	}
@@ -150,7 +159,7 @@ func appendGrowing(named []Stack, groups []ProfileGroup, previous map[string]int
 }
 
 func newStack(g ProfileGroup, growth *int) Stack {
-	return Stack{Function: appFunction(g.Frames), Count: g.Count, Growth: growth, Frames: slices.Clone(g.Frames), Leaked: g.Leaked}
+	return Stack{Function: appFunction(g.Frames), Count: g.Count, Growth: growth, Frames: slices.Clone(g.Frames), Leaked: g.leaked}
 }
 
 func stackKey(frames []string) string { return strings.Join(frames, "\n") }

@@ -35,7 +35,7 @@ func TestTheFirstReadNamesTheStacksLargerThanTheCountBeforeTheTrend(t *testing.T
 		{Count: 900, Frames: leakFrames},
 		{Count: 40, Frames: serveFrames}, // fewer than the goroutines before the trend: not named
 		{Count: 8, Frames: poolFrames},
-	})
+	}, nil)
 	leak := findingOf(t, active, GoroutineLeak)
 	want := []Stack{{Function: "main.leakedRequest", Count: 900, Frames: leakFrames}}
 	if diff := cmp.Diff(want, leak.Stacks); diff != "" {
@@ -54,7 +54,7 @@ func TestTheFirstReadNamesTheStacksLargerThanTheCountBeforeTheTrend(t *testing.T
 func TestLaterReadsNameTheStacksThatGrewAndComeAtMostEvery10Minutes(t *testing.T) {
 	s, now := leakingSet(t)
 	s.set.StackReadDue(now)
-	s.set.NameStacks(now, []ProfileGroup{{Count: 900, Frames: leakFrames}, {Count: 40, Frames: serveFrames}, {Count: 8, Frames: poolFrames}})
+	s.set.NameStacks(now, []ProfileGroup{{Count: 900, Frames: leakFrames}, {Count: 40, Frames: serveFrames}, {Count: 8, Frames: poolFrames}}, nil)
 	if s.set.StackReadDue(now.Add(9 * time.Minute)) {
 		t.Error("a second read due 9 minutes after the first")
 	}
@@ -66,7 +66,7 @@ func TestLaterReadsNameTheStacksThatGrewAndComeAtMostEvery10Minutes(t *testing.T
 		{Count: 3900, Frames: leakFrames},
 		{Count: 45, Frames: serveFrames}, // grew by 5: under a tenth of the growth
 		{Count: 808, Frames: poolFrames},
-	})
+	}, nil)
 	three, eight := 3000, 800
 	want := []Stack{
 		{Function: "main.leakedRequest", Count: 3900, Growth: &three, Frames: leakFrames},
@@ -82,8 +82,8 @@ func TestTheRuntimesLeakProfileComesFirst(t *testing.T) {
 	s.set.StackReadDue(now)
 	active := s.set.NameStacks(now, []ProfileGroup{
 		{Count: 900, Frames: poolFrames},
-		{Count: 12, Frames: leakFrames, Leaked: true},
-	})
+		{Count: 12, Frames: leakFrames},
+	}, []ProfileGroup{{Count: 12, Frames: leakFrames}})
 	got := findingOf(t, active, GoroutineLeak).Stacks
 	if len(got) != 2 || got[0].Function != "main.leakedRequest" || !got[0].Leaked || got[1].Function != "main.worker" || got[1].Leaked {
 		t.Errorf("stacks %+v, want the leaked one first, then the large one", got)
@@ -99,7 +99,7 @@ func TestNoReadIsDueWithoutALeakAndARestartForgetsTheStacks(t *testing.T) {
 
 	s, now := leakingSet(t)
 	s.set.StackReadDue(now)
-	s.set.NameStacks(now, []ProfileGroup{{Count: 900, Frames: leakFrames}})
+	s.set.NameStacks(now, []ProfileGroup{{Count: 900, Frames: leakFrames}}, nil)
 	s.set.Observe(Observation{Time: now.Add(time.Second), Restarted: true, Goroutines: f(10)})
 	// The new process leaks again: its finding has no stacks until a read.
 	s.run(3*time.Minute, func(at time.Duration) Observation { return Observation{Goroutines: f(10 + 5*at.Seconds())} })
