@@ -55,19 +55,7 @@ func TestGoldenExpositions(t *testing.T) {
 	used := map[string]bool{}
 	for _, tc := range goldenCases() {
 		t.Run(tc.name, func(t *testing.T) {
-			target := newFakeTarget(t)
-			ring := history.New(10)
-			s := NewSampler(testOptions(target.port(), tc.metricsPath), ring, testLogger(t))
-			defer s.Close()
-			for _, step := range tc.steps {
-				responses := map[string]http.HandlerFunc{}
-				for uri, file := range step {
-					responses[uri] = fixtureBody(t, file)
-				}
-				target.serve(responses)
-				s.SampleOnce(t.Context())
-			}
-			full := render(t, s)
+			full := sampleGoldenCase(t, tc)
 			checkWithPromtool(t, full)
 			checkNoDuplicates(t, full)
 			got := stable(full)
@@ -137,4 +125,21 @@ func checkNoDuplicates(t testing.TB, exposition []byte) map[string]float64 {
 		}
 	}
 	return seen
+}
+
+// sampleGoldenCase runs a golden case's samples and returns the sidecar's whole exposition.
+func sampleGoldenCase(t *testing.T, tc goldenCase) []byte {
+	t.Helper()
+	target := newFakeTarget(t)
+	s := NewSampler(testOptions(target.port(), tc.metricsPath), history.New(10), testLogger(t))
+	defer s.Close()
+	for _, step := range tc.steps {
+		responses := map[string]http.HandlerFunc{}
+		for uri, file := range step {
+			responses[uri] = fixtureBody(t, file)
+		}
+		target.serve(responses)
+		s.SampleOnce(t.Context())
+	}
+	return render(t, s)
 }

@@ -2,7 +2,6 @@ package sidecar
 
 import (
 	"bytes"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -11,7 +10,6 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/gopherscope/gopherscope/sidecar/findings"
-	"github.com/gopherscope/gopherscope/sidecar/history"
 )
 
 // findingKinds are the kinds of finding; each adds at most one gopherscope_finding series
@@ -81,21 +79,4 @@ func TestSeriesPerPod(t *testing.T) {
 			t.Errorf("the budget names %q, which is no golden case", name)
 		}
 	}
-}
-
-// sampleGoldenCase runs a golden case's samples and returns the sidecar's whole exposition.
-func sampleGoldenCase(t *testing.T, tc goldenCase) []byte {
-	t.Helper()
-	target := newFakeTarget(t)
-	s := NewSampler(testOptions(target.port(), tc.metricsPath), history.New(10), testLogger(t))
-	defer s.Close()
-	for _, step := range tc.steps {
-		responses := map[string]http.HandlerFunc{}
-		for uri, file := range step {
-			responses[uri] = fixtureBody(t, file)
-		}
-		target.serve(responses)
-		s.SampleOnce(t.Context())
-	}
-	return render(t, s)
 }
