@@ -114,11 +114,10 @@ func appendLargest(named []Stack, groups []ProfileGroup, baseline float64) []Sta
 	ranked := slices.Clone(groups)
 	slices.SortStableFunc(ranked, func(a, b ProfileGroup) int { return cmp.Compare(b.Count, a.Count) })
 	grown := slices.IndexFunc(ranked, func(g ProfileGroup) bool { return float64(g.Count) <= baseline })
-	if grown < 0 {
+	if grown <= 0 {
+		// Every group is larger than the baseline (-1), or none is (0):
+		// the largest, then.
 		grown = len(ranked)
-	}
-	if grown == 0 {
-		grown = len(ranked) // none is larger than the baseline: the largest, then
 	}
 	for _, g := range ranked[:grown] {
 		if len(named) == maxNamedStacks {
