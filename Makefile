@@ -92,7 +92,7 @@ release: $(BIN)/helm ## Dry-run release into dist/: linux/amd64+arm64 binaries, 
 
 ##@ Tools
 .PHONY: tools
-tools: $(BIN)/helm $(BIN)/helm-docs $(BIN)/promtool ## Build the pinned tools into ./bin.
+tools: $(BIN)/helm $(BIN)/helm-docs $(BIN)/promtool $(BIN)/prometheus ## Build the pinned tools into ./bin.
 
 $(BIN)/golangci-lint:
 	@echo "building golangci-lint $(GOLANGCI_LINT_VERSION) (first time ~3 min)"
@@ -116,6 +116,13 @@ $(BIN)/helm-docs:
 $(BIN)/promtool:
 	@echo "building promtool $(PROMTOOL_VERSION) (first time ~8 min)"
 	GOBIN=$(BIN) go install github.com/prometheus/prometheus/cmd/promtool@$(PROMTOOL_VERSION)
+
+# The Prometheus server, for the e2e tests that scrape the sidecars through
+# Kubernetes discovery and query the dashboard and alerts (its HTTP API only:
+# the web UI's assets are not built). Shares most packages with promtool.
+$(BIN)/prometheus:
+	@echo "building prometheus $(PROMTOOL_VERSION) (~2 min after promtool)"
+	GOBIN=$(BIN) go install github.com/prometheus/prometheus/cmd/prometheus@$(PROMTOOL_VERSION)
 
 KUBE_BINARIES := kube-apiserver kubelet kube-controller-manager kube-scheduler kube-proxy kubectl
 
