@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/gopherscope/gopherscope/test/chart"
 )
 
 // fleetColumns are the fleet table's columns and the series each is computed from.
@@ -19,7 +21,7 @@ var fleetColumns = map[string]string{
 }
 
 // topPanel returns the panel at the top left of the dashboard.
-func topPanel(t *testing.T, d dashboard) dashboardPanel {
+func topPanel(t *testing.T, d chart.Dashboard) chart.DashboardPanel {
 	t.Helper()
 	if len(d.Panels) == 0 || d.Panels[0].GridPos == nil {
 		t.Fatal("the dashboard has no panels, or its first has no position")
@@ -114,11 +116,11 @@ func TestDashboardOpensWithATableOfPodsWorstFirst(t *testing.T) {
 		if !slices.Contains(metricNames(expr), series) {
 			t.Errorf("column %q is computed from %s, want %s", column, expr, series)
 		}
-		if desc := table.description(column); !strings.Contains(desc, series) {
+		if desc := table.Description(column); !strings.Contains(desc, series) {
 			t.Errorf("column %q is described as %q, which does not name %s", column, desc, series)
 		}
 	}
-	if desc := table.description("GC pause share"); !strings.Contains(desc, "pause") || !strings.Contains(desc, "not GC CPU share") {
+	if desc := table.Description("GC pause share"); !strings.Contains(desc, "pause") || !strings.Contains(desc, "not GC CPU share") {
 		t.Errorf("the GC column's description does not say it is the pause share, not the CPU share: %q", desc)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -17,89 +16,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-// dashboard is the part of a Grafana dashboard the tests read.
-type dashboard struct {
-	UID        string `json:"uid"`
-	Title      string `json:"title"`
-	Templating struct {
-		List []dashboardVariable `json:"list"`
-	} `json:"templating"`
-	Panels []dashboardPanel `json:"panels"`
-}
-
-type dashboardVariable struct {
-	Name       string `json:"name"`
-	Type       string `json:"type"`
-	Definition string `json:"definition"`
-	// Query is a string ("prometheus" for a datasource variable) or, for a query variable,
-	// an object holding the query.
-	Query json.RawMessage `json:"query"`
-}
-
-// query returns the query of a query variable.
-func (v dashboardVariable) query() string {
-	var q struct {
-		Query string `json:"query"`
-	}
-	if err := json.Unmarshal(v.Query, &q); err != nil {
-		return ""
-	}
-	return q.Query
-}
-
-type dashboardPanel struct {
-	ID         int    `json:"id"`
-	Title      string `json:"title"`
-	Type       string `json:"type"`
-	Datasource *struct {
-		Type string `json:"type"`
-		UID  string `json:"uid"`
-	} `json:"datasource"`
-	GridPos *struct {
-		X, Y, W, H int
-	} `json:"gridPos"`
-	Targets []struct {
-		RefID   string `json:"refId"`
-		Expr    string `json:"expr"`
-		Instant bool   `json:"instant"`
-		Format  string `json:"format"`
-	} `json:"targets"`
-	Transformations []struct {
-		ID      string          `json:"id"`
-		Options json.RawMessage `json:"options"`
-	} `json:"transformations"`
-	FieldConfig struct {
-		Overrides []struct {
-			Matcher struct {
-				ID      string `json:"id"`
-				Options string `json:"options"`
-			} `json:"matcher"`
-			Properties []struct {
-				ID    string `json:"id"`
-				Value any    `json:"value"`
-			} `json:"properties"`
-		} `json:"overrides"`
-	} `json:"fieldConfig"`
-}
-
-// description returns the description a field override gives the column name.
-func (p dashboardPanel) description(name string) string {
-	for _, o := range p.FieldConfig.Overrides {
-		if o.Matcher.ID != "byName" || o.Matcher.Options != name {
-			continue
-		}
-		for _, prop := range o.Properties {
-			if s, ok := prop.Value.(string); ok && prop.ID == "description" {
-				return s
-			}
-		}
-	}
-	return ""
-}
-
 // renderedDashboard renders the chart with the dashboard enabled and decodes the dashboard
 // from its ConfigMap, checking that the ConfigMap carries files/dashboard.json unchanged.
-func renderedDashboard(t *testing.T) dashboard {
+func renderedDashboard(t *testing.T) chart.Dashboard {
 	t.Helper()
 	m := render(t, values("dashboard.enabled", true, "dashboard.namespace", "monitoring"))
 	cm := get[*corev1.ConfigMap](t, m, fullname+"-dashboard")
@@ -121,9 +40,9 @@ func renderedDashboard(t *testing.T) dashboard {
 	if !bytes.Equal(bytes.TrimSpace(file), []byte(strings.TrimSpace(data))) {
 		t.Error("the dashboard ConfigMap does not hold files/dashboard.json as it is")
 	}
-	var d dashboard
-	if err := json.Unmarshal([]byte(data), &d); err != nil {
-		t.Fatalf("the dashboard is not valid JSON: %v", err)
+	d, err := chart.DecodeDashboard([]byte(data))
+	if err != nil {
+		t.Fatal(err)
 	}
 	if d.UID == "" || d.Title == "" {
 		t.Errorf("dashboard uid %q, title %q: both are needed for provisioning", d.UID, d.Title)
@@ -182,27 +101,14 @@ func TestDashboardQueriesOnlySeriesTheSidecarExposes(t *testing.T) {
 		if v.Type != "query" {
 			continue
 		}
-		for _, name := range metricNames(labelValuesSelector(v.Definition)) {
+		selector, _, _ := chart.LabelValuesQuery(v.Definition)
+		for _, name := range metricNames(selector) {
 			if !exposed[name] {
 				t.Errorf("template variable %q: %s is no series the sidecar exposes", v.Name, name)
 			}
 		}
 	}
 }
-
-// labelValues matches Grafana's label_values(selector, label) variable query.
-var labelValues = regexp.MustCompile(`^label_values\(([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{.*\})?), ([a-zA-Z_][a-zA-Z0-9_]*)\)$`)
-
-// labelValuesSelector returns the series selector of a label_values query, or "".
-func labelValuesSelector(query string) string {
-	if m := labelValues.FindStringSubmatch(query); m != nil {
-		return m[1]
-	}
-	return ""
-}
-
-// variableUse matches $name and ${name} (Grafana's own variables start with __).
-var variableUse = regexp.MustCompile(`\$\{?([a-zA-Z][a-zA-Z0-9_]*)`)
 
 func TestDashboardVariablesExistAndAreLabelValuesQueries(t *testing.T) {
 	d := renderedDashboard(t)
@@ -214,11 +120,11 @@ func TestDashboardVariablesExistAndAreLabelValuesQueries(t *testing.T) {
 		if v.Type != "query" {
 			continue
 		}
-		m := labelValues.FindStringSubmatch(v.Definition)
+		_, label, ok := chart.LabelValuesQuery(v.Definition)
 		switch {
-		case v.query() != v.Definition || m == nil:
-			t.Errorf("variable %q: query %q, definition %q, want one label_values(selector, label)", v.Name, v.query(), v.Definition)
-		case m[2] != v.Name:
+		case v.Query() != v.Definition || !ok:
+			t.Errorf("variable %q: query %q, definition %q, want one label_values(selector, label)", v.Name, v.Query(), v.Definition)
+		case label != v.Name:
 			t.Errorf("variable %q lists the values of another label: %s", v.Name, v.Definition)
 		}
 	}
@@ -226,7 +132,7 @@ func TestDashboardVariablesExistAndAreLabelValuesQueries(t *testing.T) {
 		t.Errorf("template variables (-want +got):\n%s", diff)
 	}
 	for _, v := range d.Templating.List {
-		for _, use := range variableUse.FindAllStringSubmatch(v.Definition, -1) {
+		for _, use := range chart.VariableUse.FindAllStringSubmatch(v.Definition, -1) {
 			if !defined[use[1]] {
 				t.Errorf("variable %q uses $%s, which is not defined", v.Name, use[1])
 			}
@@ -237,7 +143,7 @@ func TestDashboardVariablesExistAndAreLabelValuesQueries(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, use := range variableUse.FindAllStringSubmatch(string(raw), -1) {
+		for _, use := range chart.VariableUse.FindAllStringSubmatch(string(raw), -1) {
 			if !defined[use[1]] {
 				t.Errorf("panel %q uses $%s, which is not defined", p.Title, use[1])
 			}
@@ -255,13 +161,13 @@ func TestDashboardQueriesParseWithPromtool(t *testing.T) {
 		for _, target := range p.Targets {
 			rules = append(rules, map[string]string{
 				"record": fmt.Sprintf("dashboard_panel_%d_%s", p.ID, target.RefID),
-				"expr":   variableUse.ReplaceAllString(target.Expr, ".*"),
+				"expr":   chart.VariableUse.ReplaceAllString(target.Expr, ".*"),
 			})
 		}
 	}
 	for _, v := range d.Templating.List {
-		if sel := labelValuesSelector(v.Definition); sel != "" {
-			rules = append(rules, map[string]string{"record": "dashboard_variable_" + v.Name, "expr": variableUse.ReplaceAllString(sel, ".*")})
+		if sel, _, ok := chart.LabelValuesQuery(v.Definition); ok {
+			rules = append(rules, map[string]string{"record": "dashboard_variable_" + v.Name, "expr": chart.VariableUse.ReplaceAllString(sel, ".*")})
 		}
 	}
 	dir := t.TempDir()
