@@ -163,6 +163,8 @@ func TestDashboardShowsTheChosenPodsBelowTheTable(t *testing.T) {
 		`go_memstats_heap_inuse_bytes{namespace=~"$namespace", pod=~"$pod"}`,
 		`rate(go_memstats_alloc_bytes_total{namespace=~"$namespace", pod=~"$pod"}[5m])`,
 		`go_gc_duration_seconds{namespace=~"$namespace", pod=~"$pod", quantile="0.5"}`,
+		// Prometheus 3 stores quantile 1 as "1.0", Prometheus 2 as "1".
+		`go_gc_duration_seconds{namespace=~"$namespace", pod=~"$pod", quantile=~"1|1.0"}`,
 		`gopherscope_target_up{namespace=~"$namespace", pod=~"$pod"}`,
 	} {
 		if !slices.Contains(exprs, want) {
