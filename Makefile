@@ -42,6 +42,14 @@ test: build tools controlplane ## Run everything: unit, golden, fuzz seeds (+ sh
 e2e: build tools controlplane modules ## Run the end-to-end tests: on a real node (root, containerd) and the local control plane.
 	go test -count=1 -tags e2e -timeout 30m ./test/e2e/...
 
+# The prometheus-operator's own configuration for the chart's PodMonitor and
+# PrometheusRule, scraped by a real Prometheus on the node. Its own target:
+# the operator's build (another Prometheus and client-go) is too long for
+# `make test` (BENCHMARKS.md has the time).
+.PHONY: e2e-operator
+e2e-operator: build tools controlplane modules $(BIN)/prometheus-operator ## The chart's PodMonitor and rules through the prometheus-operator, on the real node.
+	go test -count=1 -tags 'e2e operator' -timeout 20m -run '^TestNodeOperator' ./test/e2e/...
+
 # The node's network namespace has no route to the module proxy: download
 # every module the tests and the demo build there (the image builder's too).
 .PHONY: modules
@@ -123,6 +131,12 @@ $(BIN)/promtool:
 $(BIN)/prometheus:
 	@echo "building prometheus $(PROMTOOL_VERSION) (~2 min after promtool)"
 	GOBIN=$(BIN) go install github.com/prometheus/prometheus/cmd/prometheus@$(PROMTOOL_VERSION)
+
+# Built from its own small module: the operator's go.mod replaces its nested
+# modules, which `go install module@version` refuses.
+$(BIN)/prometheus-operator: hack/tools/prometheus-operator/go.mod
+	@echo "building prometheus-operator (first time ~10 min)"
+	go -C hack/tools/prometheus-operator build -trimpath -o $(BIN)/prometheus-operator github.com/prometheus-operator/prometheus-operator/cmd/operator
 
 KUBE_BINARIES := kube-apiserver kubelet kube-controller-manager kube-scheduler kube-proxy kubectl
 
