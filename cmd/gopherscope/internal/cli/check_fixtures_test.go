@@ -2,6 +2,7 @@ package cli
 
 import (
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -116,6 +117,19 @@ func createLimitRange(t *testing.T, client kubernetes.Interface, namespace, memo
 	if _, err := client.CoreV1().LimitRanges(namespace).Create(t.Context(), lr, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	// The webhook reads LimitRanges from its informer: until it has seen
+	// this one it injects a sidecar that the API server's LimitRanger then
+	// refuses (CI saw it). Wait until a dry-run create of a pod is admitted.
+	tmpl := podSpecTemplate(map[string]string{"app": "probe"})
+	probe := &corev1.Pod{ObjectMeta: tmpl.ObjectMeta, Spec: tmpl.Spec}
+	probe.Name, probe.Namespace = "limitrange-probe", namespace
+	var last error
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if _, last = client.CoreV1().Pods(namespace).Create(t.Context(), probe, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}); last == nil {
+			return
+		}
+	}
+	t.Fatalf("the webhook did not see LimitRange %s/small within 30 s: %v", namespace, last)
 }
 
 // recordAuditorEvent records the Event the auditor records on a bare pod
