@@ -8,7 +8,16 @@ ROOT    := $(abspath .)
 BIN     := $(ROOT)/bin
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/gopherscope/gopherscope/version.Version=$(VERSION)
-GO_BUILD := CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)'
+
+# One build configuration for everything make runs: our static binaries, the
+# tools, go vet and go test. With gcc on the machine, go test and go install
+# would otherwise compile cgo-enabled, untrimmed variants of every package the
+# binaries already compiled static and trimmed, doubling a cold build. Test
+# binaries and tools link without DWARF (-w; a command's own -ldflags, as
+# build's below, replaces it): go test links every test binary on each run.
+export CGO_ENABLED := 0
+export GOFLAGS := $(strip $(filter-out -trimpath -ldflags=-w,$(GOFLAGS)) -trimpath -ldflags=-w)
+GO_BUILD := go build -ldflags '$(LDFLAGS)'
 
 # Pinned tool versions, each built from its Go module into ./bin.
 GOLANGCI_LINT_VERSION := v2.15.0
