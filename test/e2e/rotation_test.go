@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/gopherscope/gopherscope/config"
+	"github.com/gopherscope/gopherscope/internal/testpki"
 	"github.com/gopherscope/gopherscope/test/localcluster"
 )
 
@@ -53,7 +54,7 @@ func TestTLSRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	newCA, err := localcluster.NewCA()
+	newCA, err := testpki.NewCA()
 	if err != nil {
 		t.Fatal(err)
 	}

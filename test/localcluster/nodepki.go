@@ -13,6 +13,8 @@ import (
 
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/gopherscope/gopherscope/internal/testpki"
 )
 
 // nodePKI is the node cluster's certificates, as kubeadm lays them out: one
@@ -20,7 +22,7 @@ import (
 // aggregated APIs; a service-account signing key.
 type nodePKI struct {
 	dir string
-	ca  *CA
+	ca  *testpki.CA
 }
 
 // apiServerURL is where the node's components and clients reach the API server.
@@ -45,17 +47,17 @@ func writeNodePKI(dir string) (*nodePKI, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create pki dir: %w", err)
 	}
-	ca, err := NewCA()
+	ca, err := testpki.NewCA()
 	if err != nil {
 		return nil, err
 	}
-	frontProxyCA, err := NewCA()
+	frontProxyCA, err := testpki.NewCA()
 	if err != nil {
 		return nil, err
 	}
 	p := &nodePKI{dir: dir, ca: ca}
 	files := map[string][]byte{"ca.crt": ca.PEM, "front-proxy-ca.crt": frontProxyCA.PEM}
-	issue := func(name string, issuer *CA, spec CertSpec) error {
+	issue := func(name string, issuer *testpki.CA, spec testpki.CertSpec) error {
 		c, err := issuer.IssueFor(spec)
 		if err != nil {
 			return err
@@ -64,24 +66,24 @@ func writeNodePKI(dir string) (*nodePKI, error) {
 		return nil
 	}
 	nodeAddr := net.ParseIP(NodeIP)
-	if err := issue("apiserver", ca, CertSpec{
+	if err := issue("apiserver", ca, testpki.CertSpec{
 		CommonName: "kube-apiserver", Server: true,
 		IPs:      []net.IP{nodeAddr, net.ParseIP(APIServiceIP), net.IPv4(127, 0, 0, 1)},
 		DNSNames: []string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"},
 	}); err != nil {
 		return nil, err
 	}
-	if err := issue("kubelet-serving", ca, CertSpec{CommonName: NodeName, Server: true, IPs: []net.IP{nodeAddr}, DNSNames: []string{NodeName}}); err != nil {
+	if err := issue("kubelet-serving", ca, testpki.CertSpec{CommonName: NodeName, Server: true, IPs: []net.IP{nodeAddr}, DNSNames: []string{NodeName}}); err != nil {
 		return nil, err
 	}
-	if err := issue("apiserver-kubelet-client", ca, CertSpec{CommonName: "kube-apiserver-kubelet-client", Organization: []string{"system:masters"}, Client: true}); err != nil {
+	if err := issue("apiserver-kubelet-client", ca, testpki.CertSpec{CommonName: "kube-apiserver-kubelet-client", Organization: []string{"system:masters"}, Client: true}); err != nil {
 		return nil, err
 	}
-	if err := issue("front-proxy-client", frontProxyCA, CertSpec{CommonName: "front-proxy-client", Client: true}); err != nil {
+	if err := issue("front-proxy-client", frontProxyCA, testpki.CertSpec{CommonName: "front-proxy-client", Client: true}); err != nil {
 		return nil, err
 	}
 	for _, c := range nodeClients {
-		spec := CertSpec{CommonName: c.user, Client: true}
+		spec := testpki.CertSpec{CommonName: c.user, Client: true}
 		if c.group != "" {
 			spec.Organization = []string{c.group}
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gopherscope/gopherscope/config"
 	"github.com/gopherscope/gopherscope/hack/loadgen"
+	"github.com/gopherscope/gopherscope/internal/testpki"
 	"github.com/gopherscope/gopherscope/test/localcluster"
 	"github.com/gopherscope/gopherscope/webhook"
 )
@@ -59,7 +60,7 @@ type Webhook struct {
 	*Process
 	cluster *localcluster.Cluster
 	// CA signs the serving certificates; its pool is the clients' trust.
-	CA *localcluster.CA
+	CA *testpki.CA
 	// URL is the webhook endpoint; MetricsURL its /metrics.
 	URL, MetricsURL string
 	// CertDir and ConfigPath are the files the webhook watches.
@@ -91,7 +92,7 @@ func StartWebhook(ctx context.Context, opts WebhookOptions) (_ *Webhook, err err
 			return nil, fmt.Errorf("create namespace %s: %w", name, err)
 		}
 	}
-	if w.CA, err = localcluster.NewCA(); err != nil {
+	if w.CA, err = testpki.NewCA(); err != nil {
 		return nil, err
 	}
 	for _, dir := range []string{w.CertDir, filepath.Dir(w.ConfigPath)} {
@@ -142,7 +143,7 @@ func (w *Webhook) Target() loadgen.Target {
 
 // RotateCertificate issues a new serving certificate and writes it over
 // the webhook's files.
-func (w *Webhook) RotateCertificate() (*localcluster.Serving, error) {
+func (w *Webhook) RotateCertificate() (*testpki.Serving, error) {
 	s, err := w.CA.Issue()
 	if err != nil {
 		return nil, err
@@ -154,7 +155,7 @@ func (w *Webhook) RotateCertificate() (*localcluster.Serving, error) {
 }
 
 // WriteConfig replaces the webhook's config file atomically.
-func (w *Webhook) WriteConfig(data []byte) error { return localcluster.ReplaceFile(w.ConfigPath, data) }
+func (w *Webhook) WriteConfig(data []byte) error { return testpki.ReplaceFile(w.ConfigPath, data) }
 
 // Stop stops the webhook, then the control plane.
 func (w *Webhook) Stop() error {

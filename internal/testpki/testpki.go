@@ -1,9 +1,13 @@
-package localcluster
+// Package testpki makes the certificate authorities and certificates of the
+// tests and the local cluster: a CA per use, serving and client
+// certificates it issues, written atomically.
+package testpki
 
 import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -18,7 +22,7 @@ import (
 // certValidity is how long issued certificates are valid: longer than any run.
 const certValidity = 24 * time.Hour
 
-// CA signs serving certificates for 127.0.0.1, as cert-manager's CA issuer
+// CA signs serving and client certificates, as cert-manager's CA issuer
 // would.
 type CA struct {
 	cert *x509.Certificate
@@ -133,6 +137,11 @@ func (ca *CA) IssueFor(spec CertSpec) (*Serving, error) {
 		KeyPEM:  pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}),
 		Serial:  serial.String(),
 	}, nil
+}
+
+// TLSCertificate is the certificate and its key, for a tls.Config.
+func (s *Serving) TLSCertificate() (tls.Certificate, error) {
+	return tls.X509KeyPair(s.CertPEM, s.KeyPEM)
 }
 
 // WriteTo writes tls.key and tls.crt into dir, each atomically (written

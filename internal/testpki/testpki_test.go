@@ -1,4 +1,4 @@
-package localcluster
+package testpki
 
 import (
 	"crypto/tls"
