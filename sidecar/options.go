@@ -7,6 +7,7 @@ import (
 	"time"
 
 	sidecarconf "github.com/gopherscope/gopherscope/config/names"
+	"github.com/gopherscope/gopherscope/sidecar/diagnostics"
 	"github.com/gopherscope/gopherscope/sidecar/findings"
 )
 
@@ -41,6 +42,11 @@ type Options struct {
 	Findings findings.Options
 	// Limits are what the sidecar knows of the app container's limits.
 	Limits findings.Limits
+	// Diagnostics configure the mutual-TLS port that serves the app's
+	// profiles to the diagnostics server; disabled when its address is "".
+	// Its problems (a bad CA bundle, a port taken) are logged, never fatal:
+	// the metrics matter more than the profiles.
+	Diagnostics diagnostics.Options
 }
 
 // DefaultOptions returns the options the sidecar uses when given no flags.

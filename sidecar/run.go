@@ -37,6 +37,16 @@ func Serve(ctx context.Context, ln net.Listener, opts Options, log logr.Logger) 
 	var wg sync.WaitGroup
 	wg.Go(func() { sampler.Run(ctx) })
 	defer wg.Wait()
+	if opts.Diagnostics.Enabled() {
+		// The app's metrics matter more than its profiles: a diagnostics
+		// port that cannot serve (a bad CA bundle, its port taken) is
+		// logged, not fatal.
+		wg.Go(func() {
+			if err := serveDiagnostics(ctx, opts.Diagnostics, sampler, log); err != nil {
+				log.Error(err, "diagnostics port not served")
+			}
+		})
+	}
 
 	log.Info("sidecar serving", "address", ln.Addr().String(), "targetHost", opts.TargetHost,
 		"targetPorts", opts.TargetPorts, "interval", opts.Interval.String())

@@ -36,6 +36,10 @@ type Sampler struct {
 	// pprof is the pprof source, nil when disabled: it also reads the
 	// goroutine profile that names a leak's stacks.
 	pprof *source.Pprof
+	// pprofPort is the port the pprof source last read, 0 while none
+	// answered; the diagnostics port forwards there (PprofBase).
+	pprofPort            atomic.Int64
+	targetHost, pprofDir string
 	// readsLeakProfile is false once the app answered 404 for its
 	// goroutine leak profile (Go without GOEXPERIMENT=goroutineleakprofile).
 	readsLeakProfile bool
@@ -61,13 +65,15 @@ func NewSampler(opts Options, ring *history.Ring, log logr.Logger) *Sampler {
 		BackoffMax:  opts.backoffMax(),
 	}
 	s := &Sampler{
-		interval: opts.Interval,
-		norm:     normalize.New(),
-		ring:     ring,
-		log:      log,
-		client:   client,
-		now:      time.Now,
-		health:   newHealthDescs(),
+		interval:   opts.Interval,
+		norm:       normalize.New(),
+		ring:       ring,
+		log:        log,
+		client:     client,
+		now:        time.Now,
+		health:     newHealthDescs(),
+		targetHost: opts.TargetHost,
+		pprofDir:   strings.TrimRight(opts.PprofPath, "/"),
 	}
 	if opts.ExpvarPath != "" {
 		s.sources = append(s.sources, &observedSource{Source: source.NewExpvar(cfg, opts.ExpvarPath), setup: setupFor("expvar", opts.ExpvarPath, opts.TargetPorts)})
@@ -135,6 +141,9 @@ func (s *Sampler) SampleOnce(ctx context.Context) *Snapshot {
 		wg.Go(func() { src.fetch(ctx, &in, s.now, s.log) })
 	}
 	wg.Wait()
+	if s.pprof != nil {
+		s.pprofPort.Store(int64(s.pprof.Port()))
+	}
 
 	up := !in.Empty()
 	out := s.norm.Normalize(in)

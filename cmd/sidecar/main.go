@@ -16,6 +16,7 @@ import (
 
 	"github.com/go-logr/logr"
 
+	sidecarconf "github.com/gopherscope/gopherscope/config/names"
 	"github.com/gopherscope/gopherscope/internal/logging"
 	"github.com/gopherscope/gopherscope/sidecar"
 	"github.com/gopherscope/gopherscope/version"
@@ -64,6 +65,7 @@ func execute(ctx context.Context, args []string, getenv func(string) string, std
 	limitProcs(getenv)
 	opts.Sidecar.PodName, opts.Sidecar.PodNamespace = getenv(envPodName), getenv(envPodNamespace)
 	opts.Sidecar.UserAgent = "gopherscope-sidecar/" + version.Version
+	opts.Sidecar.Diagnostics.ClientCAs = []byte(getenv(sidecarconf.EnvDiagnosticsCA))
 	if err := opts.Validate(); err != nil {
 		_, _ = fmt.Fprintf(stderr, "sidecar: %v\n", err)
 		return exitUsage

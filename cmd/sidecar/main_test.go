@@ -16,7 +16,8 @@ import (
 
 func TestExecute(t *testing.T) {
 	env := map[string]string{envPodName: "web-0", envPodNamespace: "shop", envGOMAXPROCS: "2",
-		sidecarconf.EnvAppMemoryLimit: "134217728", sidecarconf.EnvAppCPULimitMillis: "500m"}
+		sidecarconf.EnvAppMemoryLimit: "134217728", sidecarconf.EnvAppCPULimitMillis: "500m",
+		sidecarconf.EnvDiagnosticsCA: "-----BEGIN CERTIFICATE-----"}
 	tests := []struct {
 		name       string
 		args       []string
@@ -61,6 +62,9 @@ func TestExecute(t *testing.T) {
 			}
 			if got != nil && (got.PodName != "web-0" || got.PodNamespace != "shop" || got.UserAgent != "gopherscope-sidecar/"+version.Version) {
 				t.Errorf("pod %s/%s, user agent %q: want the downward API's shop/web-0 and the versioned agent", got.PodNamespace, got.PodName, got.UserAgent)
+			}
+			if got != nil && string(got.Diagnostics.ClientCAs) != env[sidecarconf.EnvDiagnosticsCA] {
+				t.Errorf("diagnostics CA bundle %q, want $%s's", got.Diagnostics.ClientCAs, sidecarconf.EnvDiagnosticsCA)
 			}
 			// The memory limit reaches the findings; the malformed CPU limit is
 			// unknown and said so, and the sidecar runs anyway.

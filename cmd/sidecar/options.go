@@ -45,6 +45,8 @@ func (o *options) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&s.ListenAddress, sidecarconf.FlagListenAddress, s.ListenAddress, "address to serve /metrics, the page and the history API on")
 	fs.DurationVar(&s.History, sidecarconf.FlagHistory, s.History, "how much history the page keeps")
 	fs.Var((*thresholds)(&s.Findings), sidecarconf.FlagFindings, "the findings' thresholds as comma-separated key=value pairs over the defaults (keys: "+strings.Join(findings.ThresholdKeys(), ", ")+")")
+	fs.StringVar(&s.Diagnostics.ListenAddress, sidecarconf.FlagDiagnosticsListenAddress, s.Diagnostics.ListenAddress,
+		"address to serve the app's profiles to gopherscope's diagnostics server on, over mutual TLS with the CA bundle in $"+sidecarconf.EnvDiagnosticsCA+" (empty: not served)")
 	fs.DurationVar(&s.Timeout, "timeout", s.Timeout, "timeout of each request to the app (0: half the interval, at most 5s)")
 	fs.StringVar(&o.LogLevel, "log-level", o.LogLevel, "log level: debug, info, warn or error")
 	fs.BoolVar(&o.PrintVersion, "version", false, "print the version and exit")

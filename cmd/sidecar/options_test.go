@@ -14,6 +14,7 @@ import (
 	"github.com/gopherscope/gopherscope/config"
 	sidecarconf "github.com/gopherscope/gopherscope/config/names"
 	"github.com/gopherscope/gopherscope/sidecar"
+	"github.com/gopherscope/gopherscope/sidecar/diagnostics"
 	"github.com/gopherscope/gopherscope/sidecar/findings"
 )
 
@@ -62,6 +63,7 @@ func TestOptionsFromTheInjectorsFlags(t *testing.T) {
 		flagArg(sidecarconf.FlagListenAddress, ":9185"),
 		flagArg(sidecarconf.FlagHistory, "30m"),
 		flagArg(sidecarconf.FlagFindings, "leak-windows=6,gc-share=0.4"),
+		flagArg(sidecarconf.FlagDiagnosticsListenAddress, ":9186"),
 		"--log-level=debug",
 	)
 	if err != nil {
@@ -73,7 +75,7 @@ func TestOptionsFromTheInjectorsFlags(t *testing.T) {
 		TargetHost: "10.0.0.7", TargetPorts: []int{6060, 8081},
 		ExpvarPath: "/vars", PprofPath: "/pprof", MetricsPath: "/metrics",
 		Interval: 15 * time.Second, History: 30 * time.Minute, ListenAddress: ":9185",
-		Findings: thresholds,
+		Findings: thresholds, Diagnostics: diagnostics.Options{ListenAddress: ":9186"},
 	}
 	if diff := cmp.Diff(want, o.Sidecar); diff != "" {
 		t.Errorf("options (-want +got):\n%s", diff)

@@ -23,6 +23,9 @@ const (
 	FlagListenAddress = "listen-address"
 	// FlagHistory is how much history the ring buffer keeps (a duration).
 	FlagHistory = "history"
+	// FlagDiagnosticsListenAddress is where the sidecar serves the app's
+	// profiles to the diagnostics server over mutual TLS ("" = not served).
+	FlagDiagnosticsListenAddress = "diagnostics-listen-address"
 	// FlagFindings overrides the findings' thresholds: comma-separated
 	// key=value pairs that findings.ParseOptions reads.
 	FlagFindings = "findings"
@@ -78,6 +81,10 @@ const (
 	// 1 would round it up to whole cores), set only where that container
 	// has a CPU limit.
 	EnvAppCPULimitMillis = "GOPHERSCOPE_APP_CPU_LIMIT_MILLIS"
+	// EnvDiagnosticsCA is the PEM bundle of the diagnostics CA's roots,
+	// written into the pod at injection: the diagnostics port accepts only
+	// clients with a certificate they issued.
+	EnvDiagnosticsCA = "GOPHERSCOPE_DIAGNOSTICS_CA"
 	// EnvAppGOMEMLIMIT is the app container's GOMEMLIMIT as its pod spec
 	// sets it, set only where the spec does.
 	EnvAppGOMEMLIMIT = "GOPHERSCOPE_APP_GOMEMLIMIT"

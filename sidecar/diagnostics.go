@@ -1,0 +1,46 @@
+package sidecar
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"strconv"
+
+	"github.com/go-logr/logr"
+
+	"github.com/gopherscope/gopherscope/sidecar/diagnostics"
+)
+
+// PprofBase is the diagnostics port's target: the app's pprof prefix on
+// the port the sampler last read it on.
+func (s *Sampler) PprofBase() (string, error) {
+	if s.pprof == nil {
+		return "", diagnostics.ErrPprofDisabled
+	}
+	port := s.pprofPort.Load()
+	if port == 0 {
+		return "", fmt.Errorf("the app's pprof has not answered yet (%s/ on %s)", s.pprofDir, s.targetHost)
+	}
+	return "http://" + net.JoinHostPort(s.targetHost, strconv.FormatInt(port, 10)) + s.pprofDir, nil
+}
+
+// serveDiagnostics serves the diagnostics port until ctx ends.
+func serveDiagnostics(ctx context.Context, opts diagnostics.Options, s *Sampler, log logr.Logger) error {
+	if err := opts.Validate(); err != nil {
+		return err
+	}
+	srv, err := diagnostics.NewServer(opts, s.PprofBase, log)
+	if err != nil {
+		return err
+	}
+	ln := opts.Listener
+	if ln == nil {
+		var lc net.ListenConfig
+		if ln, err = lc.Listen(ctx, "tcp", opts.ListenAddress); err != nil {
+			return fmt.Errorf("listen on %q for diagnostics: %w", opts.ListenAddress, err)
+		}
+	}
+	log.Info("diagnostics serving", "address", ln.Addr().String(), "clientName", opts.WithDefaults().ClientName)
+	return serve(ctx, srv, tls.NewListener(ln, srv.TLSConfig))
+}
