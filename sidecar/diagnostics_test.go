@@ -59,30 +59,37 @@ func serveSidecar(t *testing.T, opts Options, log logr.Logger) string {
 	return "http://" + ln.Addr().String()
 }
 
-func TestDiagnosticsPortServesTheSampledAppsPprof(t *testing.T) {
+// diagnosticsClient returns a CA and a client with the certificate it
+// issued to the diagnostics server's name.
+func diagnosticsClient(t *testing.T) (*testpki.CA, *http.Client) {
+	t.Helper()
 	ca, err := testpki.NewCA()
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err := ca.IssueFor(testpki.CertSpec{CommonName: diagnostics.DefaultClientName, Client: true})
+	issued, err := ca.IssueFor(testpki.CertSpec{CommonName: diagnostics.DefaultClientName, Client: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cert, err := client.TLSCertificate()
+	cert, err := issued.TLSCertificate()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return ca, &http.Client{Timeout: time.Minute, Transport: &http.Transport{TLSClientConfig: &tls.Config{
+		MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert},
+		// The sidecar's serving certificate is self-signed: the client's authenticates.
+		InsecureSkipVerify: true,
+	}}}
+}
+
+func TestDiagnosticsPortServesTheSampledAppsPprof(t *testing.T) {
+	ca, c := diagnosticsClient(t)
 	opts := testOptions(pprofApp(t), "")
 	opts.ExpvarPath = ""
 	diag := listenLoopback(t)
 	opts.Diagnostics = diagnostics.Options{Listener: diag, ClientCAs: ca.PEM}
 	metrics := serveSidecar(t, opts, testLogger(t))
 
-	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
-		MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert},
-		// The sidecar's serving certificate is self-signed: the client's authenticates.
-		InsecureSkipVerify: true,
-	}}}
 	url := "https://" + diag.Addr().String() + diagnostics.PathPrefix + "goroutine?debug=1"
 	var body string
 	deadline := time.Now().Add(20 * time.Second)
