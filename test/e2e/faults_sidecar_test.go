@@ -101,9 +101,20 @@ func (w *counterWatch) observe(s localcluster.Samples) {
 	}
 }
 
-// check stops the watch and fails t on any counter that went down.
+// check waits (up to 30 s) until the watch has scraped minScrapes times,
+// stops it and fails t on any counter that went down. A fast restart on a
+// loaded machine can leave fewer scrapes than that by the time the test
+// has seen the restart (CI saw 4 of 5), so the watch goes on past it.
 func (w *counterWatch) check(t *testing.T, minScrapes int) {
 	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		w.mu.Lock()
+		enough := w.scrapes >= minScrapes
+		w.mu.Unlock()
+		if enough {
+			break
+		}
+	}
 	w.stop()
 	w.mu.Lock()
 	defer w.mu.Unlock()
