@@ -36,7 +36,7 @@ help: ## Show this help.
 	@awk 'BEGIN {FS = ":.*##"; printf "Usage: make <target>\n"} /^[a-zA-Z_0-9-]+:.*?##/ { printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2 } /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) }' $(MAKEFILE_LIST)
 
 ##@ Build
-BINARIES := webhook sidecar gopherscope demo-app
+BINARIES := webhook sidecar gopherscope diagnostics demo-app
 .PHONY: build
 build: ## Build the binaries into ./bin (static, version-stamped).
 	@mkdir -p $(BIN)

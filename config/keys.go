@@ -92,6 +92,9 @@ const (
 	SidecarContainerName = "gopherscope-sidecar"
 	// SidecarPortName is the name of the sidecar's metrics port.
 	SidecarPortName = "gs-metrics"
+	// SidecarDiagnosticsPortName is the name of the sidecar's diagnostics
+	// port (mutual TLS, for the diagnostics API server only).
+	SidecarDiagnosticsPortName = "gs-diagnostics"
 	// SidecarUID is the non-root user the sidecar runs as.
 	SidecarUID int64 = 65532
 

@@ -40,7 +40,7 @@ func releaseScript(t *testing.T, step string, env ...string) string {
 	return string(out)
 }
 
-// TestBinariesAgreeOnTheVersion builds the three binaries with one stamped
+// TestBinariesAgreeOnTheVersion builds the binaries with one stamped
 // version, as a release does, and checks that each prints it and that an
 // injection records it and pulls the sidecar image of that version.
 func TestBinariesAgreeOnTheVersion(t *testing.T) {
@@ -48,14 +48,15 @@ func TestBinariesAgreeOnTheVersion(t *testing.T) {
 	dist := t.TempDir()
 	host := runtime.GOOS + "/" + runtime.GOARCH
 	releaseScript(t, "binaries", "VERSION="+version, "DIST="+dist, "PLATFORMS="+host,
-		"BINARIES=webhook sidecar gopherscope")
+		"BINARIES=webhook sidecar gopherscope diagnostics")
 	bin := filepath.Join(dist, "bin", runtime.GOOS+"_"+runtime.GOARCH)
 
 	got := map[string]string{}
 	for name, args := range map[string][]string{
-		"gopherscope version": {"gopherscope", "version"},
-		"webhook --version":   {"webhook", "--version"},
-		"sidecar --version":   {"sidecar", "--version"},
+		"gopherscope version":   {"gopherscope", "version"},
+		"webhook --version":     {"webhook", "--version"},
+		"sidecar --version":     {"sidecar", "--version"},
+		"diagnostics --version": {"diagnostics", "--version"},
 	} {
 		out, err := exec.CommandContext(t.Context(), filepath.Join(bin, args[0]), args[1:]...).Output()
 		if err != nil {
@@ -64,9 +65,10 @@ func TestBinariesAgreeOnTheVersion(t *testing.T) {
 		got[name] = string(out)
 	}
 	want := map[string]string{
-		"gopherscope version": version + "\n",
-		"webhook --version":   version + "\n",
-		"sidecar --version":   version + "\n",
+		"gopherscope version":   version + "\n",
+		"webhook --version":     version + "\n",
+		"sidecar --version":     version + "\n",
+		"diagnostics --version": version + "\n",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("version outputs (-want +got):\n%s", diff)

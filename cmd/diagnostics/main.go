@@ -1,0 +1,77 @@
+// Command diagnostics is gopherscope's diagnostics API server: the
+// aggregated API diagnostics.gopherscope.io, through which users of the
+// Kubernetes API take profiles, dumps and traces of injected pods, as RBAC
+// allows them. See package diagnostics.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/go-logr/logr"
+	"k8s.io/klog/v2"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/gopherscope/gopherscope/diagnostics"
+	"github.com/gopherscope/gopherscope/internal/logging"
+	"github.com/gopherscope/gopherscope/version"
+)
+
+func main() {
+	ctx := ctrl.SetupSignalHandler()
+	os.Exit(execute(ctx, os.Args[1:], os.Stdout, os.Stderr, run))
+}
+
+// runFunc serves with valid options until ctx ends.
+type runFunc func(ctx context.Context, opts diagnostics.RunOptions, log logr.Logger) error
+
+// run finds the API server (--kubeconfig, or in-cluster) and serves.
+func run(ctx context.Context, opts diagnostics.RunOptions, log logr.Logger) error {
+	cfg, err := ctrl.GetConfig()
+	if err != nil {
+		return fmt.Errorf("find the API server: %w", err)
+	}
+	opts.RestConfig = cfg
+	return diagnostics.Run(ctx, opts, log)
+}
+
+// execute parses args, builds the logger and calls run; it returns the
+// exit code: 0, 1 when the server fails, 2 for bad flags.
+func execute(ctx context.Context, args []string, stdout, stderr io.Writer, run runFunc) int {
+	opts := newOptions()
+	fs := flag.NewFlagSet("diagnostics", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	opts.AddFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if opts.PrintVersion {
+		_, _ = fmt.Fprintln(stdout, version.Version)
+		return 0
+	}
+	if err := opts.Validate(fs.Args()); err != nil {
+		_, _ = fmt.Fprintf(stderr, "diagnostics: %v\n", err)
+		return 2
+	}
+	log, flush, err := logging.New(opts.LogLevel, stderr)
+	if err != nil {
+		_, _ = fmt.Fprintf(stderr, "diagnostics: --log-level: %v\n", err)
+		return 2
+	}
+	defer flush()
+	log = log.WithValues("version", version.Version)
+	ctrl.SetLogger(log)
+	klog.SetLogger(log)
+	if err := run(ctx, opts.Run, log); err != nil {
+		log.Error(err, "diagnostics API stopped")
+		return 1
+	}
+	return 0
+}
