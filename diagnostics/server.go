@@ -22,6 +22,7 @@ import (
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 
+	"github.com/gopherscope/gopherscope/internal/httpaudit"
 	sidecardiag "github.com/gopherscope/gopherscope/sidecar/diagnostics"
 )
 
@@ -79,7 +80,7 @@ func New(opts Options) *Server {
 // ServeHTTP authenticates, authorizes and serves one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	rec := &recorder{ResponseWriter: w}
+	rec := &httpaudit.Response{ResponseWriter: w}
 	var who user.Info
 	target := r.URL.Path
 	defer func() {
@@ -88,7 +89,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			name = who.GetName()
 		}
 		s.opts.Log.Info("diagnostics request", "user", name, "path", target, "query", r.URL.RawQuery,
-			"status", rec.status, "bytes", rec.bytes, "duration", time.Since(start).Round(time.Millisecond).String(), "reason", rec.reason)
+			"status", rec.Status, "bytes", rec.Bytes, "duration", time.Since(start).Round(time.Millisecond).String(), "reason", rec.Reason)
 	}()
 	resp, ok, err := s.opts.Authenticator.AuthenticateRequest(r)
 	if err != nil || !ok {
@@ -113,7 +114,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.servePod(r.Context(), rec, r, who, pr)
 }
 
-func (s *Server) serveDiscovery(w *recorder, r *http.Request, who user.Info) {
+func (s *Server) serveDiscovery(w *httpaudit.Response, r *http.Request, who user.Info) {
 	attrs := authorizer.AttributesRecord{User: who, Verb: "get", Path: r.URL.Path}
 	if decision, reason, err := s.opts.Authorizer.Authorize(r.Context(), attrs); decision != authorizer.DecisionAllow {
 		writeStatus(w, apierrors.NewForbidden(schema.GroupResource{}, "", denial(reason, err)))
@@ -127,7 +128,7 @@ func (s *Server) serveDiscovery(w *recorder, r *http.Request, who user.Info) {
 	_ = json.NewEncoder(w).Encode(body)
 }
 
-func (s *Server) servePod(ctx context.Context, w *recorder, r *http.Request, who user.Info, pr podResource) {
+func (s *Server) servePod(ctx context.Context, w *httpaudit.Response, r *http.Request, who user.Info, pr podResource) {
 	gr := schema.GroupResource{Group: Group, Resource: "pods/" + pr.resource}
 	attrs := authorizer.AttributesRecord{
 		User: who, Verb: "get", Namespace: pr.namespace, APIGroup: Group, APIVersion: Version,
@@ -162,7 +163,7 @@ func (s *Server) servePod(ctx context.Context, w *recorder, r *http.Request, who
 
 // forward asks the pod's sidecar and streams its answer back; a refusal
 // becomes a Status that names the pod and keeps the sidecar's reason.
-func (s *Server) forward(ctx context.Context, w *recorder, r *http.Request, who user.Info, pr podResource, addr string) {
+func (s *Server) forward(ctx context.Context, w *httpaudit.Response, r *http.Request, who user.Info, pr podResource, addr string) {
 	url := "https://" + addr + sidecardiag.PathPrefix + pr.resource
 	if r.URL.RawQuery != "" {
 		url += "?" + r.URL.RawQuery
@@ -209,7 +210,7 @@ func (s *Server) forward(ctx context.Context, w *recorder, r *http.Request, who 
 		// Cut short (the sidecar aborted over its cap, or the
 		// connection broke): abort too, so the client never takes a
 		// truncated profile for a whole one.
-		w.reason = "aborted after " + strconv.FormatInt(w.bytes, 10) + " bytes: " + err.Error()
+		w.Reason = "aborted after " + strconv.FormatInt(w.Bytes, 10) + " bytes: " + err.Error()
 		panic(http.ErrAbortHandler)
 	}
 }

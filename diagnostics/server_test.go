@@ -39,12 +39,12 @@ func TestServerDelegatesToTheAPIServerAndReachesTheSidecar(t *testing.T) {
 	}
 	cluster := localcluster.StartForTest(t, root)
 	client := cluster.Client()
-	diagCA := newCA(t)
+	diagCA := testpki.NewCAForTest(t)
 	sidecarPort := serveSidecar(t, diagCA)
 	createPods(t, client, sidecarPort)
 	grant(t, client, "alice", "goroutine", "profile")
 
-	frontProxyCA := newCA(t)
+	frontProxyCA := testpki.NewCAForTest(t)
 	caContent, err := dynamiccertificates.NewStaticCAContent("front-proxy", frontProxyCA.PEM)
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +53,7 @@ func TestServerDelegatesToTheAPIServerAndReachesTheSidecar(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	serverCert := issue(t, diagCA, testpki.CertSpec{CommonName: sidecardiag.DefaultClientName, Client: true})
+	serverCert := diagCA.IssueTLS(t, testpki.CertSpec{CommonName: sidecardiag.DefaultClientName, Client: true})
 	logs := &auditLines{}
 	srv := New(Options{
 		Authenticator: authn, Authorizer: authz, Pods: client.CoreV1(),
@@ -62,8 +62,8 @@ func TestServerDelegatesToTheAPIServerAndReachesTheSidecar(t *testing.T) {
 	})
 	url, serving := serveTLS(t, srv)
 
-	proxy := issue(t, frontProxyCA, testpki.CertSpec{CommonName: "front-proxy-client", Client: true})
-	strangerCert := issue(t, frontProxyCA, testpki.CertSpec{CommonName: "someone", Client: true})
+	proxy := frontProxyCA.IssueTLS(t, testpki.CertSpec{CommonName: "front-proxy-client", Client: true})
+	strangerCert := frontProxyCA.IssueTLS(t, testpki.CertSpec{CommonName: "someone", Client: true})
 	base := url + versionPath + "/namespaces/"
 	for _, tc := range []struct {
 		name       string
@@ -202,7 +202,7 @@ func grant(t *testing.T, client kubernetes.Interface, user string, resources ...
 // and the CA its certificate chains to.
 func serveTLS(t *testing.T, h http.Handler) (string, *testpki.CA) {
 	t.Helper()
-	ca := newCA(t)
+	ca := testpki.NewCAForTest(t)
 	s, err := ca.Issue()
 	if err != nil {
 		t.Fatal(err)
@@ -248,28 +248,6 @@ func listen(t *testing.T) net.Listener {
 		t.Fatal(err)
 	}
 	return ln
-}
-
-func newCA(t *testing.T) *testpki.CA {
-	t.Helper()
-	ca, err := testpki.NewCA()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ca
-}
-
-func issue(t *testing.T, ca *testpki.CA, spec testpki.CertSpec) tls.Certificate {
-	t.Helper()
-	s, err := ca.IssueFor(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := s.TLSCertificate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert
 }
 
 // auditLines collects log lines.

@@ -8,6 +8,8 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/gopherscope/gopherscope/internal/httpaudit"
 )
 
 // reasonFor names a sidecar's refusal as the API server names its own.
@@ -42,35 +44,11 @@ func denial(reason string, err error) error {
 
 // writeStatus writes status as the API server writes errors, so kubectl
 // shows its message.
-func writeStatus(w *recorder, status apierrors.APIStatus) {
+func writeStatus(w *httpaudit.Response, status apierrors.APIStatus) {
 	st := status.Status()
 	st.TypeMeta = metav1.TypeMeta{Kind: "Status", APIVersion: "v1"}
-	w.reason = st.Message
+	w.Reason = st.Message
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(int(st.Code))
 	_ = json.NewEncoder(w).Encode(st)
-}
-
-// recorder is a response as the audit line tells it.
-type recorder struct {
-	http.ResponseWriter
-	status int
-	bytes  int64
-	reason string
-}
-
-func (r *recorder) WriteHeader(status int) {
-	if r.status == 0 {
-		r.status = status
-	}
-	r.ResponseWriter.WriteHeader(status)
-}
-
-func (r *recorder) Write(p []byte) (int, error) {
-	if r.status == 0 {
-		r.status = http.StatusOK
-	}
-	n, err := r.ResponseWriter.Write(p)
-	r.bytes += int64(n)
-	return n, err
 }

@@ -63,18 +63,8 @@ func serveSidecar(t *testing.T, opts Options, log logr.Logger) string {
 // issued to the diagnostics server's name.
 func diagnosticsClient(t *testing.T) (*testpki.CA, *http.Client) {
 	t.Helper()
-	ca, err := testpki.NewCA()
-	if err != nil {
-		t.Fatal(err)
-	}
-	issued, err := ca.IssueFor(testpki.CertSpec{CommonName: diagnostics.DefaultClientName, Client: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := issued.TLSCertificate()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca := testpki.NewCAForTest(t)
+	cert := ca.IssueTLS(t, testpki.CertSpec{CommonName: diagnostics.DefaultClientName, Client: true})
 	return ca, &http.Client{Timeout: time.Minute, Transport: &http.Transport{TLSClientConfig: &tls.Config{
 		MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert},
 		// The sidecar's serving certificate is self-signed: the client's authenticates.

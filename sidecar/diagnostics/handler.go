@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+
+	"github.com/gopherscope/gopherscope/internal/httpaudit"
 )
 
 // PathPrefix is where the resources are served: PathPrefix + "heap".
@@ -59,43 +61,19 @@ func NewHandler(opts Options, target Target, log logr.Logger) *Handler {
 	}
 }
 
-// exchange is one request as the audit line tells it.
-type exchange struct {
-	http.ResponseWriter
-	status int
-	bytes  int64
-	reason string
-}
-
-func (e *exchange) WriteHeader(status int) {
-	if e.status == 0 {
-		e.status = status
-	}
-	e.ResponseWriter.WriteHeader(status)
-}
-
-func (e *exchange) Write(p []byte) (int, error) {
-	if e.status == 0 {
-		e.status = http.StatusOK
-	}
-	n, err := e.ResponseWriter.Write(p)
-	e.bytes += int64(n)
-	return n, err
-}
-
 // ServeHTTP serves one resource and writes its audit line, also when the
 // response is aborted part way.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	ex := &exchange{ResponseWriter: w}
+	ex := &httpaudit.Response{ResponseWriter: w}
 	name := strings.TrimPrefix(r.URL.Path, PathPrefix)
 	defer func() {
 		h.log.Info("diagnostics request", "client", clientName(r), "user", bounded(r.Header.Get(UserHeader)),
-			"resource", bounded(name), "query", bounded(r.URL.RawQuery), "status", ex.status,
-			"bytes", ex.bytes, "duration", time.Since(start).Round(time.Millisecond).String(), "reason", ex.reason)
+			"resource", bounded(name), "query", bounded(r.URL.RawQuery), "status", ex.Status,
+			"bytes", ex.Bytes, "duration", time.Since(start).Round(time.Millisecond).String(), "reason", ex.Reason)
 	}()
 	if ref := h.serve(ex, r, name); ref != nil {
-		ex.reason = ref.reason
+		ex.Reason = ref.reason
 		if ref.retryAfter > 0 {
 			ex.Header().Set("Retry-After", strconv.Itoa(int((ref.retryAfter+time.Second-1)/time.Second)))
 		}
@@ -107,7 +85,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // app's answer is streaming it can no longer be refused: a response over
 // the cap or cut short is aborted, so the client never takes a truncated
 // profile for a whole one.
-func (h *Handler) serve(ex *exchange, r *http.Request, name string) *refusal {
+func (h *Handler) serve(ex *httpaudit.Response, r *http.Request, name string) *refusal {
 	if r.Method != http.MethodGet {
 		ex.Header().Set("Allow", http.MethodGet)
 		return refuse(http.StatusMethodNotAllowed, "%s is not allowed: the diagnostics resources are read-only (GET)", bounded(r.Method))
@@ -170,7 +148,7 @@ func (h *Handler) serve(ex *exchange, r *http.Request, name string) *refusal {
 		}
 	}
 	if err != nil {
-		ex.reason = "aborted after " + strconv.FormatInt(ex.bytes, 10) + " bytes: " + err.Error()
+		ex.Reason = "aborted after " + strconv.FormatInt(ex.Bytes, 10) + " bytes: " + err.Error()
 		panic(http.ErrAbortHandler)
 	}
 	return nil

@@ -19,10 +19,10 @@ import (
 func TestOnlyTheDiagnosticsClientReachesTheApp(t *testing.T) {
 	a := newApp(t)
 	p := newPort(t, Options{}, func() (string, error) { return a.url, nil })
-	other := newCA(t)
-	noClientUsage := issue(t, p.ca, testpki.CertSpec{CommonName: DefaultClientName, Server: true})
-	otherName := issue(t, p.ca, testpki.CertSpec{CommonName: "someone-else", Client: true})
-	otherCA := issue(t, other, testpki.CertSpec{CommonName: DefaultClientName, Client: true})
+	other := testpki.NewCAForTest(t)
+	noClientUsage := p.ca.IssueTLS(t, testpki.CertSpec{CommonName: DefaultClientName, Server: true})
+	otherName := p.ca.IssueTLS(t, testpki.CertSpec{CommonName: "someone-else", Client: true})
+	otherCA := other.IssueTLS(t, testpki.CertSpec{CommonName: DefaultClientName, Client: true})
 	for _, tc := range []struct {
 		name string
 		cert *tls.Certificate

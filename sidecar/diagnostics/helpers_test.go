@@ -96,7 +96,7 @@ type port struct {
 
 func newPort(t *testing.T, opts Options, target Target) *port {
 	t.Helper()
-	p := &port{ca: newCA(t), log: &auditLog{}}
+	p := &port{ca: testpki.NewCAForTest(t), log: &auditLog{}}
 	opts.ListenAddress = "127.0.0.1:0"
 	// The test's root, and any others the test gives.
 	opts.ClientCAs = append(append([]byte{}, p.ca.PEM...), opts.ClientCAs...)
@@ -126,7 +126,7 @@ func (p *port) client(cert *tls.Certificate) *http.Client {
 }
 
 func (p *port) diagnosticsClient(t *testing.T) *http.Client {
-	cert := issue(t, p.ca, testpki.CertSpec{CommonName: DefaultClientName, Client: true})
+	cert := p.ca.IssueTLS(t, testpki.CertSpec{CommonName: DefaultClientName, Client: true})
 	return p.client(&cert)
 }
 
@@ -151,29 +151,6 @@ func get(t *testing.T, c *http.Client, url string) answer {
 	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(resp.Body)
 	return answer{status: resp.StatusCode, header: resp.Header, body: body, err: err}
-}
-
-func newCA(t *testing.T) *testpki.CA {
-	t.Helper()
-	ca, err := testpki.NewCA()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ca
-}
-
-// issue returns a certificate the CA issued as spec says.
-func issue(t *testing.T, ca *testpki.CA, spec testpki.CertSpec) tls.Certificate {
-	t.Helper()
-	s, err := ca.IssueFor(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := s.TLSCertificate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert
 }
 
 func pemBlock(typ string, der []byte) string {

@@ -9,7 +9,7 @@ import (
 )
 
 func TestOptionsRejectABadCABundle(t *testing.T) {
-	ca := newCA(t)
+	ca := testpki.NewCAForTest(t)
 	leaf, err := ca.IssueFor(testpki.CertSpec{CommonName: "leaf", Client: true})
 	if err != nil {
 		t.Fatal(err)
@@ -38,7 +38,7 @@ func TestOptionsRejectABadCABundle(t *testing.T) {
 		}
 	})
 	t.Run("two roots, as during a rotation", func(t *testing.T) {
-		opts := Options{ListenAddress: ":9185", ClientCAs: append(append([]byte{}, ca.PEM...), newCA(t).PEM...)}
+		opts := Options{ListenAddress: ":9185", ClientCAs: append(append([]byte{}, ca.PEM...), testpki.NewCAForTest(t).PEM...)}
 		if err := opts.Validate(); err != nil {
 			t.Error(err)
 		}
@@ -47,10 +47,10 @@ func TestOptionsRejectABadCABundle(t *testing.T) {
 
 func TestANewRootIsTrustedAlongsideTheOld(t *testing.T) {
 	a := newApp(t)
-	next := newCA(t)
+	next := testpki.NewCAForTest(t)
 	p := newPort(t, Options{ClientCAs: next.PEM}, func() (string, error) { return a.url, nil })
 	for i, ca := range []*testpki.CA{p.ca, next} {
-		cert := issue(t, ca, testpki.CertSpec{CommonName: DefaultClientName, Client: true})
+		cert := ca.IssueTLS(t, testpki.CertSpec{CommonName: DefaultClientName, Client: true})
 		if got := get(t, p.client(&cert), p.url+"goroutine"); got.status != http.StatusOK {
 			t.Errorf("client of root %d: %d %v", i+1, got.status, got.err)
 		}
