@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/gopherscope/gopherscope/config"
+	"github.com/gopherscope/gopherscope/internal/testlog"
 	"github.com/gopherscope/gopherscope/internal/testpki"
 	sidecardiag "github.com/gopherscope/gopherscope/sidecar/diagnostics"
 	"github.com/gopherscope/gopherscope/test/chart"
@@ -54,11 +54,11 @@ func TestServerDelegatesToTheAPIServerAndReachesTheSidecar(t *testing.T) {
 		t.Fatal(err)
 	}
 	serverCert := diagCA.IssueTLS(t, testpki.CertSpec{CommonName: sidecardiag.DefaultClientName, Client: true})
-	logs := &auditLines{}
+	logs := &testlog.Lines{}
 	srv := New(Options{
 		Authenticator: authn, Authorizer: authz, Pods: client.CoreV1(),
 		ClientCertificate: func() (*tls.Certificate, error) { return &serverCert, nil },
-		Log:               funcr.New(logs.add, funcr.Options{}),
+		Log:               logs.Logger(),
 	})
 	url, serving := serveTLS(t, srv)
 
@@ -98,8 +98,8 @@ func TestServerDelegatesToTheAPIServerAndReachesTheSidecar(t *testing.T) {
 		}
 	})
 	t.Run("one audit line per request, naming the user", func(t *testing.T) {
-		if line := logs.find(`"user"="alice"`, `"path"="/apis/diagnostics.gopherscope.io/v1alpha1/namespaces/shop/pods/checkout/goroutine"`, `"status"=200`); line == "" {
-			t.Errorf("no audit line for alice's dump:\n%s", strings.Join(logs.all(), "\n"))
+		if line := logs.Find(`"user"="alice"`, `"path"="/apis/diagnostics.gopherscope.io/v1alpha1/namespaces/shop/pods/checkout/goroutine"`, `"status"=200`); line == "" {
+			t.Errorf("no audit line for alice's dump:\n%s", logs)
 		}
 	})
 }
@@ -248,35 +248,4 @@ func listen(t *testing.T) net.Listener {
 		t.Fatal(err)
 	}
 	return ln
-}
-
-// auditLines collects log lines.
-type auditLines struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (l *auditLines) add(_, args string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.lines = append(l.lines, args)
-}
-
-func (l *auditLines) all() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]string(nil), l.lines...)
-}
-
-func (l *auditLines) find(fragments ...string) string {
-	for _, line := range l.all() {
-		ok := true
-		for _, f := range fragments {
-			ok = ok && strings.Contains(line, f)
-		}
-		if ok {
-			return line
-		}
-	}
-	return ""
 }

@@ -3,11 +3,9 @@ package sidecar
 import (
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/go-logr/logr/funcr"
-
+	"github.com/gopherscope/gopherscope/internal/testlog"
 	"github.com/gopherscope/gopherscope/sidecar/history"
 )
 
@@ -19,34 +17,6 @@ import (
 
 // memstatsJSON is a small valid memstats object: heap in use 4096.
 const memstatsJSON = `{"Alloc":1,"TotalAlloc":2,"Sys":3,"Mallocs":4,"Frees":1,"HeapInuse":4096,"NumGC":0}`
-
-// logLines collects a logger's lines.
-type logLines struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (l *logLines) add(prefix, args string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.lines = append(l.lines, prefix+" "+args)
-}
-
-// find returns the first line containing every fragment, or "".
-func (l *logLines) find(fragments ...string) string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, line := range l.lines {
-		all := true
-		for _, f := range fragments {
-			all = all && strings.Contains(line, f)
-		}
-		if all {
-			return line
-		}
-	}
-	return ""
-}
 
 func TestHostileExpvarIsRefusedClearlyAndLosesNothingElse(t *testing.T) {
 	nested := func(levels int) string { return strings.Repeat("[", levels) + strings.Repeat("]", levels) }
@@ -91,9 +61,9 @@ func TestHostileExpvarIsRefusedClearlyAndLosesNothingElse(t *testing.T) {
 				varsPath:  body("application/json", []byte(tt.body)),
 				indexPath: fixtureBody(t, "pprof-index.html"),
 			})
-			logs := &logLines{}
+			logs := &testlog.Lines{}
 			ring := history.New(10)
-			s := NewSampler(testOptions(target.port(), ""), ring, funcr.New(logs.add, funcr.Options{}))
+			s := NewSampler(testOptions(target.port(), ""), ring, logs.Logger())
 			defer s.Close()
 			s.SampleOnce(t.Context())
 
@@ -112,9 +82,9 @@ func TestHostileExpvarIsRefusedClearlyAndLosesNothingElse(t *testing.T) {
 				if got["gopherscope_source_up{source=expvar}"] != 0 || hasHeap {
 					t.Errorf("expvar up %v, heap %v (present %v); want the source down and no memstats", got["gopherscope_source_up{source=expvar}"], heap, hasHeap)
 				}
-				line := logs.find(`"msg"="source down"`, `"source"="expvar"`, tt.wantErr)
+				line := logs.Find(`"msg"="source down"`, `"source"="expvar"`, tt.wantErr)
 				if line == "" {
-					t.Errorf("no source-down log line for expvar with %q; log:\n%s", tt.wantErr, strings.Join(logs.lines, "\n"))
+					t.Errorf("no source-down log line for expvar with %q; log:\n%s", tt.wantErr, logs)
 				}
 				if len(line) > 1024 {
 					t.Errorf("the log line is %d bytes long: it must not echo the body", len(line))

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
-	"github.com/go-logr/logr/funcr"
 
+	"github.com/gopherscope/gopherscope/internal/testlog"
 	"github.com/gopherscope/gopherscope/internal/testpki"
 	"github.com/gopherscope/gopherscope/sidecar/diagnostics"
 )
@@ -116,8 +116,8 @@ func TestDiagnosticsPortServesTheSampledAppsPprof(t *testing.T) {
 }
 
 func TestABadDiagnosticsCABundleLeavesTheMetricsServed(t *testing.T) {
-	logs := &logLines{}
-	log := funcr.New(logs.add, funcr.Options{})
+	logs := &testlog.Lines{}
+	log := logs.Logger()
 	opts := testOptions(pprofApp(t), "")
 	opts.ExpvarPath = ""
 	opts.Diagnostics = diagnostics.Options{Listener: listenLoopback(t), ClientCAs: []byte("not a bundle")}
@@ -137,7 +137,7 @@ func TestABadDiagnosticsCABundleLeavesTheMetricsServed(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	if logs.find(`"msg"="diagnostics port not served"`, "diagnostics CA bundle: no PEM certificate in it") == "" {
-		t.Errorf("no log line says why the diagnostics port is not served:\n%s", strings.Join(logs.lines, "\n"))
+	if logs.Find(`"msg"="diagnostics port not served"`, "diagnostics CA bundle: no PEM certificate in it") == "" {
+		t.Errorf("no log line says why the diagnostics port is not served:\n%s", logs)
 	}
 }

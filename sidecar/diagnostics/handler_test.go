@@ -79,7 +79,7 @@ func TestForwardsProfilesGoToolsOpen(t *testing.T) {
 		}
 	})
 	t.Run("one audit line per request, naming client, user, resource and bytes", func(t *testing.T) {
-		lines := p.log.requests()
+		lines := p.log.Matching(`"msg"="diagnostics request"`)
 		if len(lines) != 8 {
 			t.Fatalf("%d audit lines; want 8:\n%s", len(lines), strings.Join(lines, "\n"))
 		}
@@ -138,7 +138,7 @@ func TestRefusesWithAReason(t *testing.T) {
 	if n := a.calls.Load(); n != 0 {
 		t.Errorf("refused requests reached the app %d times", n)
 	}
-	if lines := p.log.requests(); len(lines) != 11 || !strings.Contains(lines[0], `"reason"="no diagnostics resource`) {
+	if lines := p.log.Matching(`"msg"="diagnostics request"`); len(lines) != 11 || !strings.Contains(lines[0], `"reason"="no diagnostics resource`) {
 		t.Errorf("want one audit line with its reason per refusal; got %d:\n%s", len(lines), strings.Join(lines, "\n"))
 	}
 }
@@ -225,7 +225,7 @@ func TestTheAppsFailuresAreClearStatuses(t *testing.T) {
 				if got.err == nil && got.status == http.StatusOK {
 					t.Fatalf("served a whole %d-byte answer over a 100-byte cap", len(got.body))
 				}
-				lines := p.log.requests()
+				lines := p.log.Matching(`"msg"="diagnostics request"`)
 				if len(lines) != 1 || !(strings.Contains(lines[0], "over the cap of 100 bytes")) {
 					t.Errorf("audit lines %q; want one naming the cap", lines)
 				}

@@ -7,15 +7,11 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr"
-	"github.com/go-logr/logr/funcr"
-
+	"github.com/gopherscope/gopherscope/internal/testlog"
 	"github.com/gopherscope/gopherscope/internal/testpki"
 )
 
@@ -61,46 +57,20 @@ func serveHTTP(t *testing.T, h http.Handler) string {
 	return "http://" + ln.Addr().String()
 }
 
-// auditLog collects the handler's log lines.
-type auditLog struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (l *auditLog) logger() logr.Logger {
-	return funcr.New(func(_, args string) {
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		l.lines = append(l.lines, args)
-	}, funcr.Options{})
-}
-
-func (l *auditLog) requests() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []string
-	for _, line := range l.lines {
-		if strings.Contains(line, `"msg"="diagnostics request"`) {
-			out = append(out, line)
-		}
-	}
-	return out
-}
-
 // port is a diagnostics port serving on loopback for one test.
 type port struct {
 	url string
 	ca  *testpki.CA
-	log *auditLog
+	log *testlog.Lines
 }
 
 func newPort(t *testing.T, opts Options, target Target) *port {
 	t.Helper()
-	p := &port{ca: testpki.NewCAForTest(t), log: &auditLog{}}
+	p := &port{ca: testpki.NewCAForTest(t), log: &testlog.Lines{}}
 	opts.ListenAddress = "127.0.0.1:0"
 	// The test's root, and any others the test gives.
 	opts.ClientCAs = append(append([]byte{}, p.ca.PEM...), opts.ClientCAs...)
-	srv, err := NewServer(opts, target, p.log.logger())
+	srv, err := NewServer(opts, target, p.log.Logger())
 	if err != nil {
 		t.Fatal(err)
 	}
