@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"math"
 	"slices"
 	"time"
 
@@ -9,6 +10,35 @@ import (
 
 // pauseBufferLen is the length of runtime.MemStats.PauseNs.
 const pauseBufferLen = len(source.MemStats{}.PauseNs)
+
+// recentPauses returns the app's last min(NumGC, 256) GC pauses from the
+// circular PauseNs buffer (the most recent at (NumGC-1)%256), sorted, in
+// buf.
+func recentPauses(ms *source.MemStats, buf *[pauseBufferLen]time.Duration) []time.Duration {
+	n := min(ms.NumGC, uint32(pauseBufferLen))
+	sorted := buf[:n]
+	for i := range n {
+		j := (ms.NumGC - 1 - i) % uint32(pauseBufferLen)
+		// The same uint64 -> Duration conversion as the runtime's.
+		sorted[i] = time.Duration(ms.PauseNs[j]) //nolint:gosec // mirrors runtime/debug exactly
+	}
+	slices.Sort(sorted)
+	return sorted
+}
+
+// PausePercentile returns the p-th percentile (0 < p <= 100, nearest rank)
+// of the app's last min(NumGC, 256) GC pauses in seconds, and how many
+// pauses that is; with no GC yet, ok is false.
+func PausePercentile(ms *source.MemStats, p float64) (seconds float64, pauses int, ok bool) {
+	var buf [pauseBufferLen]time.Duration
+	sorted := recentPauses(ms, &buf)
+	if len(sorted) == 0 || math.IsNaN(p) || p <= 0 || p > 100 {
+		return 0, len(sorted), false
+	}
+	// Nearest rank: the smallest pause with at least p% of them at or below it.
+	rank := int(math.Ceil(p / 100 * float64(len(sorted))))
+	return sorted[rank-1].Seconds(), len(sorted), true
+}
 
 // PauseQuantiles returns the minimum, 25th, 50th and 75th percentile and the
 // maximum of the app's recent GC pauses, in seconds, computed exactly as
@@ -19,21 +49,11 @@ const pauseBufferLen = len(source.MemStats{}.PauseNs)
 // With no GC yet every quantile is 0.
 func PauseQuantiles(ms *source.MemStats) [5]float64 {
 	var q [5]float64
-	n := ms.NumGC
-	if n > uint32(pauseBufferLen) {
-		n = uint32(pauseBufferLen)
-	}
-	if n == 0 {
+	var buf [pauseBufferLen]time.Duration
+	sorted := recentPauses(ms, &buf)
+	if len(sorted) == 0 {
 		return q
 	}
-	var buf [pauseBufferLen]time.Duration
-	sorted := buf[:n]
-	for i := uint32(0); i < n; i++ {
-		j := (ms.NumGC - 1 - i) % uint32(pauseBufferLen)
-		// The same uint64 -> Duration conversion as the runtime's.
-		sorted[i] = time.Duration(ms.PauseNs[j]) //nolint:gosec // mirrors runtime/debug exactly
-	}
-	slices.Sort(sorted)
 	const nq = len(q) - 1
 	for i := range nq {
 		q[i] = sorted[len(sorted)*i/nq].Seconds()
