@@ -48,6 +48,14 @@ type Config struct {
 	// status annotation; empty when it was not resolved. Not part of the file.
 	NativeSidecarBasis string `json:"-"`
 
+	// DiagnosticsCA is the PEM bundle of the roots the sidecar's diagnostics
+	// port accepts client certificates from, as ParseDiagnosticsCA returns
+	// it; "" when none is available. It is not part of the file: the webhook
+	// reads it from the diagnostics server's ConfigMap (the offline CLI has
+	// none). With Sidecar.DiagnosticsPort set and no bundle, pods are
+	// injected without the diagnostics port, with a warning.
+	DiagnosticsCA string `json:"-"`
+
 	// InjectorVersion is the version of the binary doing the injection,
 	// recorded in every pod's gopherscope.io/status annotation. It is not
 	// part of the file: callers set it from version.Version (tests use a
@@ -64,6 +72,12 @@ type Sidecar struct {
 	// Port is the preferred port of the sidecar's metrics endpoint; if a
 	// container of the pod already uses it, the next free port is taken.
 	Port int32 `json:"port"`
+	// DiagnosticsPort is the preferred port of the sidecar's diagnostics
+	// port (mutual TLS, for the diagnostics API server only, named
+	// SidecarDiagnosticsPortName); 0 means none. It is only injected with a
+	// diagnostics CA bundle (Config.DiagnosticsCA); if a container of the pod
+	// already uses it, the next free port is taken.
+	DiagnosticsPort int32 `json:"diagnosticsPort,omitempty"`
 	// Resources are the sidecar's requests and limits.
 	Resources corev1.ResourceRequirements `json:"resources"`
 	// History is how far back the sidecar's ring buffer reaches.

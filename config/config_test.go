@@ -46,6 +46,7 @@ kind: InjectionConfig
 sidecar:
   image: registry.internal/gs/sidecar:v9
   port: 9500
+  diagnosticsPort: 9501
   resources:
     limits:
       memory: 48Mi
@@ -68,6 +69,7 @@ tune:
 	want := Default("v1.0.0")
 	want.Sidecar.Image = "registry.internal/gs/sidecar:v9"
 	want.Sidecar.Port = 9500
+	want.Sidecar.DiagnosticsPort = 9501
 	want.Sidecar.Resources = corev1.ResourceRequirements{Limits: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("48Mi")}}
 	want.Target.Ports = []int32{8081, 6060}
 	want.Target.MetricsPath = "/prom"
@@ -99,6 +101,10 @@ func TestParseRefusesWhatIsNotConfig(t *testing.T) {
 	}{
 		{"an unknown field", "sidecar:\n  imgae: x\n", `unknown field "imgae"`},
 		{"the injector version, which is not part of the file", "injectorVersion: v9\n", `unknown field "injectorVersion"`},
+		{"the diagnostics CA, which is not part of the file", "diagnosticsCA: x\n", `unknown field "diagnosticsCA"`},
+		{"the diagnostics port misspelt", "sidecar:\n  diagnosticPort: 9185\n", `unknown field "diagnosticPort"`},
+		{"the diagnostics port at the top level", "diagnosticsPort: 9185\n", `unknown field "diagnosticsPort"`},
+		{"a diagnostics port on the metrics port", "sidecar:\n  diagnosticsPort: 9184\n", "sidecar.diagnosticsPort: 9184 is also sidecar.port"},
 		{"a wrong type", "sidecar:\n  port: many\n", "decode"},
 		{"a bad duration", "interval: soon\n", "decode"},
 		{"a valid document with an invalid value", "interval: 100ms\n", "interval: 100ms is shorter than the minimum 1s"},

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -28,6 +29,7 @@ func (c *Config) Validate() error {
 	if !validPort(c.Sidecar.Port) {
 		errs = append(errs, fmt.Errorf("sidecar.port: %d is not a port (1-65535)", c.Sidecar.Port))
 	}
+	errs = append(errs, c.validateDiagnosticsPort()...)
 	for name, q := range c.Sidecar.Resources.Requests {
 		if limit, ok := c.Sidecar.Resources.Limits[name]; ok && q.Cmp(limit) > 0 {
 			errs = append(errs, fmt.Errorf("sidecar.resources: %s request %s exceeds its limit %s", name, q.String(), limit.String()))
@@ -73,6 +75,24 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.Tune.validate()...)
 	return errors.Join(errs...)
+}
+
+// validateDiagnosticsPort checks sidecar.diagnosticsPort: 0 (none) or a
+// port that neither the sidecar's metrics port nor the app's debug ports use.
+func (c *Config) validateDiagnosticsPort() []error {
+	port := c.Sidecar.DiagnosticsPort
+	switch {
+	case port == 0:
+		return nil
+	case !validPort(port):
+		return []error{fmt.Errorf("sidecar.diagnosticsPort: %d is not a port (1-65535, or 0 for no diagnostics port)", port)}
+	case port == c.Sidecar.Port:
+		return []error{fmt.Errorf("sidecar.diagnosticsPort: %d is also sidecar.port, the metrics port; choose another port", port)}
+	}
+	if i := slices.Index(c.Target.Ports, port); i >= 0 {
+		return []error{fmt.Errorf("sidecar.diagnosticsPort: %d is also target.ports[%d], the app's debug port; choose another port", port, i)}
+	}
+	return nil
 }
 
 func validPort(p int32) bool { return p >= 1 && p <= 65535 }

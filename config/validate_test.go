@@ -21,6 +21,14 @@ func TestValidateCatchesEachBadField(t *testing.T) {
 		{"an unknown pull policy", func(c *Config) { c.Sidecar.ImagePullPolicy = "Sometimes" }, `sidecar.imagePullPolicy: "Sometimes"`},
 		{"port zero", func(c *Config) { c.Sidecar.Port = 0 }, "sidecar.port: 0 is not a port"},
 		{"a port above 65535", func(c *Config) { c.Sidecar.Port = 70000 }, "sidecar.port: 70000 is not a port"},
+		{"a negative diagnostics port", func(c *Config) { c.Sidecar.DiagnosticsPort = -1 }, "sidecar.diagnosticsPort: -1 is not a port (1-65535, or 0 for no diagnostics port)"},
+		{"a diagnostics port above 65535", func(c *Config) { c.Sidecar.DiagnosticsPort = 65536 }, "sidecar.diagnosticsPort: 65536 is not a port"},
+		{"the diagnostics port on the metrics port", func(c *Config) { c.Sidecar.DiagnosticsPort = c.Sidecar.Port },
+			"sidecar.diagnosticsPort: 9184 is also sidecar.port, the metrics port; choose another port"},
+		{"the diagnostics port on an app debug port", func(c *Config) {
+			c.Target.Ports = []int32{8080, 6060}
+			c.Sidecar.DiagnosticsPort = 6060
+		}, "sidecar.diagnosticsPort: 6060 is also target.ports[1], the app's debug port; choose another port"},
 		{"a request above its limit", func(c *Config) {
 			c.Sidecar.Resources.Requests[corev1.ResourceMemory] = resource.MustParse("1Gi")
 		}, "sidecar.resources: memory request 1Gi exceeds its limit 64Mi"},
@@ -50,6 +58,16 @@ func TestValidateCatchesEachBadField(t *testing.T) {
 				t.Errorf("Validate() = %v, want an error containing %q", err, tt.wantErr)
 			}
 		})
+	}
+}
+
+func TestValidateAcceptsADiagnosticsPortOrNone(t *testing.T) {
+	for _, port := range []int32{0, 1, 9185, 65535} {
+		cfg := Default("v1")
+		cfg.Sidecar.DiagnosticsPort = port
+		if err := cfg.Validate(); err != nil {
+			t.Errorf("diagnosticsPort %d: Validate() = %v, want nil", port, err)
+		}
 	}
 }
 
