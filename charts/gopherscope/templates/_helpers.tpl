@@ -151,6 +151,14 @@ cannot say).
 {{- if and .Values.auditor.rolloutRestart (not .Values.auditor.enabled) }}
 {{- fail "auditor.rolloutRestart needs auditor.enabled: the auditor is what restarts workloads" }}
 {{- end }}
+{{- with .Values.diagnostics }}
+{{- if and .enabled .podDisruptionBudget.enabled (gt (int .replicaCount) 1) (ge (int .podDisruptionBudget.minAvailable) (int .replicaCount)) }}
+{{- fail (printf "diagnostics.podDisruptionBudget.minAvailable (%d) must be less than diagnostics.replicaCount (%d), or no node could ever be drained" (int .podDisruptionBudget.minAvailable) (int .replicaCount)) }}
+{{- end }}
+{{- if and .enabled (eq (int .sidecarPort) (int $.Values.injection.sidecar.port)) }}
+{{- fail (printf "diagnostics.sidecarPort and injection.sidecar.port are both %d: the sidecar listens on both, so they must differ" (int .sidecarPort)) }}
+{{- end }}
+{{- end }}
 {{- if and .Values.podDisruptionBudget.enabled (gt (int .Values.replicaCount) 1) (ge (int .Values.podDisruptionBudget.minAvailable) (int .Values.replicaCount)) }}
 {{- fail (printf "podDisruptionBudget.minAvailable (%d) must be less than replicaCount (%d), or no node could ever be drained" (int .Values.podDisruptionBudget.minAvailable) (int .Values.replicaCount)) }}
 {{- end }}
