@@ -6,16 +6,17 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/gopherscope/gopherscope/diagnostics/api"
 	sidecardiag "github.com/gopherscope/gopherscope/sidecar/diagnostics"
 )
 
 // The API's group and version.
 const (
-	Group   = "diagnostics.gopherscope.io"
-	Version = "v1alpha1"
+	Group   = api.Group
+	Version = api.Version
 
 	groupPath   = "/apis/" + Group
-	versionPath = groupPath + "/" + Version
+	versionPath = api.VersionPath
 )
 
 // podResource is a pod's diagnostics resource named by a request path.

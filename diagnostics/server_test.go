@@ -1,12 +1,17 @@
 package diagnostics
 
 import (
+	"context"
 	"crypto/tls"
 	"encoding/json"
+	"expvar"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,8 +25,10 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/gopherscope/gopherscope/config"
+	"github.com/gopherscope/gopherscope/diagnostics/api"
 	"github.com/gopherscope/gopherscope/internal/testlog"
 	"github.com/gopherscope/gopherscope/internal/testpki"
+	"github.com/gopherscope/gopherscope/sidecar"
 	sidecardiag "github.com/gopherscope/gopherscope/sidecar/diagnostics"
 	"github.com/gopherscope/gopherscope/test/chart"
 	"github.com/gopherscope/gopherscope/test/localcluster"
@@ -42,7 +49,7 @@ func TestServerDelegatesToTheAPIServerAndReachesTheSidecar(t *testing.T) {
 	diagCA := testpki.NewCAForTest(t)
 	sidecarPort := serveSidecar(t, diagCA)
 	createPods(t, client, sidecarPort)
-	grant(t, client, "alice", "goroutine", "profile")
+	grant(t, client, "alice", "goroutine", "profile", "stats")
 
 	frontProxyCA := testpki.NewCAForTest(t)
 	caContent, err := dynamiccertificates.NewStaticCAContent("front-proxy", frontProxyCA.PEM)
@@ -73,7 +80,10 @@ func TestServerDelegatesToTheAPIServerAndReachesTheSidecar(t *testing.T) {
 		want       string
 	}{
 		{"a granted user gets the goroutine dump", &proxy, "alice", "shop/pods/checkout/goroutine?debug=1", 200, "goroutine profile: total "},
+		{"a granted user gets the pod's stats", &proxy, "alice", "shop/pods/checkout/stats", 200, `"namespace":"shop","pod":"checkout","interval":"1s"`},
+		{"stats take no query", &proxy, "alice", "shop/pods/checkout/stats?watch=true", 400, `pod shop/checkout: stats takes no query parameters, got \"watch=true\"`},
 		{"a resource the user is not granted is forbidden", &proxy, "alice", "shop/pods/checkout/heap", 403, `pods/heap.diagnostics.gopherscope.io \"checkout\" is forbidden`},
+		{"history is a resource of its own to grant", &proxy, "alice", "shop/pods/checkout/history", 403, `pods/history.diagnostics.gopherscope.io \"checkout\" is forbidden`},
 		{"a user without a grant is forbidden", &proxy, "bob", "shop/pods/checkout/goroutine", 403, "is forbidden"},
 		{"a grant in one namespace is not one in another", &proxy, "alice", "other/pods/checkout/goroutine", 403, "is forbidden"},
 		{"a pod that does not exist", &proxy, "alice", "shop/pods/gone/goroutine", 404, `pods \"gone\" not found`},
@@ -96,6 +106,32 @@ func TestServerDelegatesToTheAPIServerAndReachesTheSidecar(t *testing.T) {
 		if status != 200 || json.Unmarshal([]byte(body), &list) != nil || len(list.APIResources) != len(sidecardiag.ResourceNames()) || list.APIResources[0].Name != "pods/allocs" {
 			t.Errorf("%d %.300s", status, body)
 		}
+		var names []string
+		for _, r := range list.APIResources {
+			names = append(names, r.Name)
+		}
+		for _, want := range []string{"pods/" + api.Stats, "pods/" + api.History} {
+			if !slices.Contains(names, want) {
+				t.Errorf("discovery lists %v, without %s", names, want)
+			}
+		}
+	})
+	t.Run("stats come through whole, with this process's figures", func(t *testing.T) {
+		status, body := get(t, serving, &proxy, "alice", url+api.PodPath("shop", "checkout", api.Stats, nil))
+		var stats api.StatsResponse
+		if status != 200 {
+			t.Fatalf("%d %.300s", status, body)
+		}
+		if err := json.Unmarshal([]byte(body), &stats); err != nil {
+			t.Fatalf("decode %.300s: %v", body, err)
+		}
+		goroutines := float64(runtime.NumGoroutine())
+		if !stats.TargetUp || stats.Goroutines == nil || math.Abs(*stats.Goroutines-goroutines) > goroutines/2+20 {
+			t.Errorf("stats %.300s; want the target up with about %v goroutines", body, goroutines)
+		}
+		if stats.HeapInuseBytes == nil || *stats.HeapInuseBytes <= 0 || stats.Findings == nil {
+			t.Errorf("stats %.300s; want the heap in use and a list of findings", body)
+		}
 	})
 	t.Run("one audit line per request, naming the user", func(t *testing.T) {
 		if line := logs.Find(`"user"="alice"`, `"path"="/apis/diagnostics.gopherscope.io/v1alpha1/namespaces/shop/pods/checkout/goroutine"`, `"status"=200`); line == "" {
@@ -104,25 +140,51 @@ func TestServerDelegatesToTheAPIServerAndReachesTheSidecar(t *testing.T) {
 	})
 }
 
-// serveSidecar serves a sidecar diagnostics port on loopback, trusting
-// ca's clients, in front of net/http/pprof; it returns the port.
+// serveSidecar runs a real sidecar for shop/checkout on loopback in front
+// of this test process's net/http/pprof and expvar, its diagnostics port
+// trusting ca's clients; it waits until the sidecar has sampled the app
+// and returns the diagnostics port.
 func serveSidecar(t *testing.T, ca *testpki.CA) int32 {
 	t.Helper()
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.Handle("/debug/vars", expvar.Handler())
 	app := listen(t)
 	appSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = appSrv.Serve(app) }()
 	t.Cleanup(func() { _ = appSrv.Close() })
-	target := func() (string, error) { return "http://" + app.Addr().String() + "/debug/pprof", nil }
-	srv, err := sidecardiag.NewServer(sidecardiag.Options{ListenAddress: "127.0.0.1:0", ClientCAs: ca.PEM}, target, funcr.New(func(string, string) {}, funcr.Options{}))
-	if err != nil {
-		t.Fatal(err)
+
+	opts := sidecar.DefaultOptions()
+	opts.TargetPorts = []int{app.Addr().(*net.TCPAddr).Port}
+	opts.Interval = time.Second
+	opts.PodNamespace, opts.PodName = "shop", "checkout"
+	diag := listen(t)
+	opts.Diagnostics = sidecardiag.Options{Listener: diag, ClientCAs: ca.PEM}
+	metrics := listen(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- sidecar.Serve(ctx, metrics, opts, funcr.New(func(string, string) {}, funcr.Options{})) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("the sidecar stopped: %v", err)
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get("http://" + metrics.Addr().String() + "/readyz")
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the sidecar never sampled the app: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	ln := listen(t)
-	go func() { _ = srv.Serve(tls.NewListener(ln, srv.TLSConfig)) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	return int32(ln.Addr().(*net.TCPAddr).Port)
+	return int32(diag.Addr().(*net.TCPAddr).Port)
 }
 
 // createPods stores shop/checkout (injected, its sidecar's diagnostics port

@@ -10,6 +10,7 @@ import (
 	"github.com/go-logr/logr"
 
 	"github.com/gopherscope/gopherscope/sidecar/diagnostics"
+	"github.com/gopherscope/gopherscope/sidecar/history"
 )
 
 // PprofBase is the diagnostics port's target: the app's pprof prefix on
@@ -25,12 +26,15 @@ func (s *Sampler) PprofBase() (string, error) {
 	return "http://" + net.JoinHostPort(s.targetHost, strconv.FormatInt(port, 10)) + s.pprofDir, nil
 }
 
-// serveDiagnostics serves the diagnostics port until ctx ends.
-func serveDiagnostics(ctx context.Context, opts diagnostics.Options, s *Sampler, log logr.Logger) error {
+// serveDiagnostics serves the diagnostics port until ctx ends: the stats
+// and history of s and ring, and the app's pprof.
+func serveDiagnostics(ctx context.Context, sidecarOpts Options, s *Sampler, ring *history.Ring, log logr.Logger) error {
+	opts := sidecarOpts.Diagnostics
 	if err := opts.Validate(); err != nil {
 		return err
 	}
-	srv, err := diagnostics.NewServer(opts, s.PprofBase, log)
+	local := diagnostics.Local{Stats: statsHandler(s, ring, sidecarOpts), History: historyHandler(ring, sidecarOpts)}
+	srv, err := diagnostics.NewServer(opts, s.PprofBase, local, log)
 	if err != nil {
 		return err
 	}

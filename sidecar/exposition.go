@@ -32,6 +32,11 @@ type Snapshot struct {
 	// Findings are the findings active after this sample, sorted by kind.
 	Findings []findings.Finding
 
+	// gcPauseP99 is the 99th percentile of the app's last gcPauses GC
+	// pauses, from its expvar memstats; nil when this sample has none.
+	gcPauseP99 *float64
+	gcPauses   int
+
 	families []*dto.MetricFamily // the app's normalized series
 	health   []prometheus.Metric // the sidecar's gopherscope_* series
 

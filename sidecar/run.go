@@ -42,7 +42,7 @@ func Serve(ctx context.Context, ln net.Listener, opts Options, log logr.Logger) 
 		// port that cannot serve (a bad CA bundle, its port taken) is
 		// logged, not fatal.
 		wg.Go(func() {
-			if err := serveDiagnostics(ctx, opts.Diagnostics, sampler, log); err != nil {
+			if err := serveDiagnostics(ctx, opts, sampler, ring, log); err != nil {
 				log.Error(err, "diagnostics port not served")
 			}
 		})

@@ -173,6 +173,14 @@ func (s *Sampler) SampleOnce(ctx context.Context) *Snapshot {
 		health = append(health, s.health.findingMetrics(active)...)
 	}
 	snap := &Snapshot{Time: start, TargetUp: up, Sources: statuses, Findings: active, families: out.Families, health: health}
+	if in.Expvar != nil {
+		if p99, n, ok := normalize.PausePercentile(&in.Expvar.MemStats, gcPausePercentile); ok {
+			snap.gcPauseP99, snap.gcPauses = &p99, n
+		}
+	}
+	// The point first: whoever sees the snapshot finds its point in the
+	// ring (stats relies on it).
+	s.ring.Add(historyPoint(start, up, out))
 	s.latest.Store(snap)
 	if up {
 		s.ready.Store(true)
@@ -180,7 +188,6 @@ func (s *Sampler) SampleOnce(ctx context.Context) *Snapshot {
 		reason := s.notReadyReason()
 		s.reason.Store(&reason)
 	}
-	s.ring.Add(historyPoint(start, up, out))
 	return snap
 }
 

@@ -81,7 +81,7 @@ func NewMux(s *Sampler, ring *history.Ring, opts Options, log logr.Logger) *http
 		}
 		_, _ = fmt.Fprintln(w, "ok")
 	})
-	mux.Handle(sidecarconf.SidecarHistoryPath, history.Handler(ring, opts.Interval, history.WithPod(opts.PodNamespace, opts.PodName)))
+	mux.Handle(sidecarconf.SidecarHistoryPath, historyHandler(ring, opts))
 	mux.Handle(SourcesPath, sourcesHandler(s))
 	mux.Handle(FindingsPath, findingsHandler(s))
 	mux.Handle("/", ui.Handler())

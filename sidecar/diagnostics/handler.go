@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-logr/logr"
 
+	"github.com/gopherscope/gopherscope/diagnostics/api"
 	"github.com/gopherscope/gopherscope/internal/httpaudit"
 )
 
@@ -29,11 +30,31 @@ var ErrPprofDisabled = errors.New("this pod's sidecar does not read the app's pp
 // as "http://127.0.0.1:6060/debug/pprof", or why there is none.
 type Target func() (string, error)
 
+// Local serves the resources the sidecar answers from its own samples. A
+// nil handler's resource is answered 404.
+type Local struct {
+	// Stats serves api.StatsResponse; History serves api.HistoryResponse.
+	Stats, History http.Handler
+}
+
+// handler returns the handler of the local resource name, or nil.
+func (l Local) handler(name string) http.Handler {
+	switch name {
+	case api.Stats:
+		return l.Stats
+	case api.History:
+		return l.History
+	}
+	return nil
+}
+
 // maxLogged bounds what a client-chosen value adds to an audit line.
 const maxLogged = 256
 
-// Handler forwards the diagnostics resources to the app's pprof.
+// Handler serves the diagnostics resources: the sidecar's own (Local), and
+// the app's pprof, forwarded.
 type Handler struct {
+	local    Local
 	target   Target
 	client   *http.Client
 	guard    *guard
@@ -43,10 +64,12 @@ type Handler struct {
 }
 
 // NewHandler returns the handler for opts (its zero limits mean the
-// defaults), forwarding to target and writing audit lines to log.
-func NewHandler(opts Options, target Target, log logr.Logger) *Handler {
+// defaults), answering local's resources itself, forwarding the others to
+// target, and writing audit lines to log.
+func NewHandler(opts Options, target Target, local Local, log logr.Logger) *Handler {
 	opts = opts.WithDefaults()
 	return &Handler{
+		local:  local,
 		target: target,
 		client: &http.Client{
 			// Only the app on localhost, never through a proxy; the
@@ -86,20 +109,32 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // the cap or cut short is aborted, so the client never takes a truncated
 // profile for a whole one.
 func (h *Handler) serve(ex *httpaudit.Response, r *http.Request, name string) *refusal {
-	if r.Method != http.MethodGet {
-		ex.Header().Set("Allow", http.MethodGet)
-		return refuse(http.StatusMethodNotAllowed, "%s is not allowed: the diagnostics resources are read-only (GET)", bounded(r.Method))
+	res, ok := resources[name]
+	if r.Method != http.MethodGet && (r.Method != http.MethodHead || !res.local) {
+		allow := http.MethodGet
+		if res.local {
+			allow = "GET, HEAD"
+		}
+		ex.Header().Set("Allow", allow)
+		return refuse(http.StatusMethodNotAllowed, "%s is not allowed: the diagnostics resources are read-only (%s)", bounded(r.Method), allow)
 	}
 	if r.ContentLength != 0 || len(r.TransferEncoding) > 0 {
 		return refuse(http.StatusRequestEntityTooLarge, "a diagnostics request carries no body")
 	}
-	res, ok := resources[name]
 	if !ok {
 		return refuse(http.StatusNotFound, "no diagnostics resource %q: one of %s", bounded(name), strings.Join(ResourceNames(), ", "))
 	}
 	query, length, err := res.query(r.URL.RawQuery)
 	if err != nil {
 		return refuse(http.StatusBadRequest, "%s", err)
+	}
+	if res.local {
+		local := h.local.handler(res.name)
+		if local == nil {
+			return refuse(http.StatusNotFound, "this sidecar does not serve %s", res.name)
+		}
+		local.ServeHTTP(ex, r)
+		return nil
 	}
 	base, err := h.target()
 	switch {

@@ -103,7 +103,7 @@ func TestRefusesWithAReason(t *testing.T) {
 		status                   int
 		reason                   string
 	}{
-		{"an unknown resource", "GET", "threadcreate", "", 404, `no diagnostics resource "threadcreate": one of allocs, block, goroutine, heap, mutex, profile, trace`},
+		{"an unknown resource", "GET", "threadcreate", "", 404, `no diagnostics resource "threadcreate": one of allocs, block, goroutine, heap, history, mutex, profile, stats, trace`},
 		{"the app's command line", "GET", "cmdline", "", 404, `no diagnostics resource "cmdline"`},
 		{"a symbol lookup", "POST", "symbol", "0x1", 405, "POST is not allowed"},
 		{"a write", "POST", "heap", "", 405, "read-only (GET)"},

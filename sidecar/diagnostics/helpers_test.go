@@ -66,11 +66,17 @@ type port struct {
 
 func newPort(t *testing.T, opts Options, target Target) *port {
 	t.Helper()
+	return newLocalPort(t, opts, target, Local{})
+}
+
+// newLocalPort is newPort answering local's resources too.
+func newLocalPort(t *testing.T, opts Options, target Target, local Local) *port {
+	t.Helper()
 	p := &port{ca: testpki.NewCAForTest(t), log: &testlog.Lines{}}
 	opts.ListenAddress = "127.0.0.1:0"
 	// The test's root, and any others the test gives.
 	opts.ClientCAs = append(append([]byte{}, p.ca.PEM...), opts.ClientCAs...)
-	srv, err := NewServer(opts, target, p.log.Logger())
+	srv, err := NewServer(opts, target, local, p.log.Logger())
 	if err != nil {
 		t.Fatal(err)
 	}

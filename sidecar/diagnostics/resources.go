@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gopherscope/gopherscope/diagnostics/api"
 )
 
 // MaxSeconds is the longest CPU profile, trace or delta profile served:
@@ -30,24 +32,32 @@ type resource struct {
 	// defaultSeconds is the duration of an exclusive resource without
 	// ?seconds=, as net/http/pprof's own default.
 	defaultSeconds int
+	// local resources are answered by the sidecar from its own samples,
+	// not forwarded: cheap reads, neither exclusive nor rate-limited, that
+	// take no parameter.
+	local bool
 }
 
 // param checks one query parameter's value.
 type param func(v string) error
 
-// resources are what the sidecar forwards, by name. Nothing else of the
+// resources are what the sidecar serves, by name: its own stats and
+// history, and the app's pprof profiles it forwards. Nothing else of the
 // app's pprof (cmdline, symbol, the index) is reachable.
 var resources = map[string]resource{
-	"profile":   {name: "profile", params: map[string]param{"seconds": seconds}, exclusive: true, defaultSeconds: 30},
-	"trace":     {name: "trace", params: map[string]param{"seconds": seconds}, exclusive: true, defaultSeconds: 1},
-	"heap":      {name: "heap", params: map[string]param{"gc": oneOf("0", "1"), "debug": oneOf("0", "1"), "seconds": seconds}},
-	"allocs":    {name: "allocs", params: map[string]param{"debug": oneOf("0", "1"), "seconds": seconds}},
-	"goroutine": {name: "goroutine", params: map[string]param{"debug": oneOf("0", "1", "2")}},
-	"mutex":     {name: "mutex", params: map[string]param{"debug": oneOf("0", "1"), "seconds": seconds}},
-	"block":     {name: "block", params: map[string]param{"debug": oneOf("0", "1"), "seconds": seconds}},
+	api.Stats:     {name: api.Stats, local: true},
+	api.History:   {name: api.History, local: true},
+	api.Profile:   {name: api.Profile, params: map[string]param{"seconds": seconds}, exclusive: true, defaultSeconds: 30},
+	api.Trace:     {name: api.Trace, params: map[string]param{"seconds": seconds}, exclusive: true, defaultSeconds: 1},
+	api.Heap:      {name: api.Heap, params: map[string]param{"gc": oneOf("0", "1"), "debug": oneOf("0", "1"), "seconds": seconds}},
+	api.Allocs:    {name: api.Allocs, params: map[string]param{"debug": oneOf("0", "1"), "seconds": seconds}},
+	api.Goroutine: {name: api.Goroutine, params: map[string]param{"debug": oneOf("0", "1", "2")}},
+	api.Mutex:     {name: api.Mutex, params: map[string]param{"debug": oneOf("0", "1"), "seconds": seconds}},
+	api.Block:     {name: api.Block, params: map[string]param{"debug": oneOf("0", "1"), "seconds": seconds}},
 }
 
-// ResourceNames lists the resources, sorted.
+// ResourceNames lists the resources, sorted: the diagnostics server serves
+// and lists exactly these.
 func ResourceNames() []string {
 	names := make([]string, 0, len(resources))
 	for name := range resources {
@@ -81,6 +91,9 @@ func oneOf(allowed ...string) param {
 // query to send to the app, rebuilt from the checked values only, and how
 // long the app will take to answer (the requested or default seconds).
 func (r resource) query(raw string) (string, time.Duration, error) {
+	if len(r.params) == 0 && raw != "" {
+		return "", 0, fmt.Errorf("%s takes no query parameters, got %q", r.name, bounded(raw))
+	}
 	if len(raw) > maxQueryBytes {
 		return "", 0, fmt.Errorf("the query is %d bytes, over the %d-byte limit", len(raw), maxQueryBytes)
 	}

@@ -10,15 +10,16 @@ import (
 )
 
 // NewServer returns the diagnostics port's server for opts: the handler
-// under PathPrefix, and nothing else, over TLS with a required client
-// certificate. Its write timeout leaves room for the longest profile.
-func NewServer(opts Options, target Target, log logr.Logger) (*http.Server, error) {
+// (local's resources and the app's pprof at target) under PathPrefix, and
+// nothing else, over TLS with a required client certificate. Its write
+// timeout leaves room for the longest profile.
+func NewServer(opts Options, target Target, local Local, log logr.Logger) (*http.Server, error) {
 	cfg, err := TLSConfig(opts)
 	if err != nil {
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	mux.Handle(PathPrefix, NewHandler(opts, target, log))
+	mux.Handle(PathPrefix, NewHandler(opts, target, local, log))
 	opts = opts.WithDefaults()
 	return &http.Server{
 		Handler:           mux,
