@@ -11,13 +11,17 @@ import (
 )
 
 // plan is what decide settled for an injection: the pod's settings, the
-// sidecar's port, whether it is a native sidecar, and the pod-level requests
+// sidecar's ports, whether it is a native sidecar, and the pod-level requests
 // to write out (unsetPodRequests).
 type plan struct {
-	settings    settings
-	port        int32
-	native      bool
-	podRequests corev1.ResourceList
+	settings settings
+	port     int32
+	// diagnosticsPort is the sidecar's diagnostics port (0: none) and
+	// diagnosticsCA the bundle its clients' certificates are checked with.
+	diagnosticsPort int32
+	diagnosticsCA   string
+	native          bool
+	podRequests     corev1.ResourceList
 }
 
 // decide returns whether pod is injected and, when it is, how. It applies,
@@ -99,12 +103,13 @@ func decide(pod *corev1.Pod, ns Namespace, cfg *config.Config) (plan, []string, 
 	}
 	s.resources = resources
 	warnings = append(warnings, resourceWarnings...)
-	port, portWarning := choosePort(cfg.Sidecar.Port, usedPorts(pod, s.targetPorts))
-	if portWarning != "" {
-		warnings = append(warnings, portWarning)
+	port, diagnosticsPort, portWarnings := sidecarPorts(cfg, ns.Offline, usedPorts(pod, s.targetPorts))
+	warnings = append(warnings, portWarnings...)
+	p := plan{settings: s, port: port, diagnosticsPort: diagnosticsPort, native: native, podRequests: unsetPodRequests(pod)}
+	if diagnosticsPort > 0 {
+		p.diagnosticsCA = cfg.DiagnosticsCA
 	}
-	p := plan{settings: s, port: port, native: native, podRequests: unsetPodRequests(pod)}
-	warnings = append(warnings, placementWarnings(pod, port, p.native)...)
+	warnings = append(warnings, placementWarnings(pod, &p)...)
 	return p, warnings, Decision{Action: ActionInject, Reason: ReasonInjected, Message: p.message()}
 }
 
@@ -118,8 +123,12 @@ func (p *plan) message() string {
 	if len(p.settings.targetPorts) > 1 {
 		ports = "ports "
 	}
-	return fmt.Sprintf("added %s as %s on port %d, observing container %q on %s%s",
-		config.SidecarContainerName, kind, p.port, p.settings.appContainer, ports, joinPorts(p.settings.targetPorts))
+	diagnostics := ""
+	if p.diagnosticsPort > 0 {
+		diagnostics = fmt.Sprintf(" (diagnostics on port %d)", p.diagnosticsPort)
+	}
+	return fmt.Sprintf("added %s as %s on port %d%s, observing container %q on %s%s",
+		config.SidecarContainerName, kind, p.port, diagnostics, p.settings.appContainer, ports, joinPorts(p.settings.targetPorts))
 }
 
 func skip(reason Reason, message string) Decision {
@@ -135,15 +144,19 @@ func injectionMarks(pod *corev1.Pod) (hasStatus, hasSidecar bool) {
 	return hasStatus, hasSidecar
 }
 
-// placementWarnings says what the sidecar's placement means for this pod:
-// on the host's network its port is the node's, and as a regular container
+// placementWarnings says what the sidecar's placement p means for this pod:
+// on the host's network its ports are the node's, and as a regular container
 // in a pod that is meant to finish it keeps the pod running.
-func placementWarnings(pod *corev1.Pod, port int32, native bool) []string {
+func placementWarnings(pod *corev1.Pod, p *plan) []string {
 	var warnings []string
-	if pod.Spec.HostNetwork {
-		warnings = append(warnings, fmt.Sprintf("the pod uses hostNetwork: the sidecar's port %d (%s) is opened on the node's network", port, config.SidecarPortName))
+	switch {
+	case pod.Spec.HostNetwork && p.diagnosticsPort > 0:
+		warnings = append(warnings, fmt.Sprintf("the pod uses hostNetwork: the sidecar's ports %d (%s) and %d (%s, mutual TLS) are opened on the node's network",
+			p.port, config.SidecarPortName, p.diagnosticsPort, config.SidecarDiagnosticsPortName))
+	case pod.Spec.HostNetwork:
+		warnings = append(warnings, fmt.Sprintf("the pod uses hostNetwork: the sidecar's port %d (%s) is opened on the node's network", p.port, config.SidecarPortName))
 	}
-	if rp := pod.Spec.RestartPolicy; !native && (rp == corev1.RestartPolicyNever || rp == corev1.RestartPolicyOnFailure) {
+	if rp := pod.Spec.RestartPolicy; !p.native && (rp == corev1.RestartPolicyNever || rp == corev1.RestartPolicyOnFailure) {
 		warnings = append(warnings, fmt.Sprintf("the pod's restartPolicy is %s and the sidecar is a regular container (nativeSidecar: never): the pod does not complete while the sidecar runs", rp))
 	}
 	return warnings

@@ -32,6 +32,7 @@ func FuzzInject(f *testing.F) {
 			a[config.AnnotationInterval], a[config.AnnotationSidecarCPU], a[config.AnnotationSidecarImage],
 			a[config.AnnotationTune], c.pod.Labels[config.KeyInject], c.ns.Labels[config.KeyInject], int32(9184), "extra", c.cfg.Strict, c.ns.Offline)
 	}
+	bundle := testDiagnosticsCA(f)
 	f.Fuzz(func(t *testing.T, podYAML []byte, port, path, container, interval, quantity, image, tune, podLabel, nsLabel string,
 		containerPort int32, containerName string, strict, offline bool,
 	) {
@@ -68,6 +69,13 @@ func FuzzInject(f *testing.F) {
 		cfg := config.Default(testVersion)
 		cfg.InjectorVersion = testVersion
 		cfg.Strict = strict
+		if containerPort%2 == 0 {
+			// Half the runs ask for a diagnostics port, with a bundle unless offline.
+			cfg.Sidecar.DiagnosticsPort = 9185
+			if !offline {
+				cfg.DiagnosticsCA = bundle
+			}
+		}
 		ns := Namespace{Name: "fuzz", Labels: map[string]string{config.KeyInject: nsLabel}, Offline: offline}
 		checkInjectProperties(t, pod, ns, cfg)
 	})

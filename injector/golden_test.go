@@ -24,11 +24,12 @@ const testVersion = "v0.0.0-test"
 
 // The files of a golden case, in testdata/<case>/.
 const (
-	podFile       = "pod.yaml"       // input pod (required)
-	namespaceFile = "namespace.yaml" // goldenNamespace (required)
-	configFile    = "config.yaml"    // config.Parse over the defaults (optional)
-	wantFile      = "want.yaml"      // expected pod, present only when the pod changes
-	decisionFile  = "decision.yaml"  // expected goldenDecision (required)
+	podFile       = "pod.yaml"           // input pod (required)
+	namespaceFile = "namespace.yaml"     // goldenNamespace (required)
+	configFile    = "config.yaml"        // config.Parse over the defaults (optional)
+	caFile        = "diagnostics-ca.pem" // config.Config.DiagnosticsCA, through config.ParseDiagnosticsCA (optional)
+	wantFile      = "want.yaml"          // expected pod, present only when the pod changes
+	decisionFile  = "decision.yaml"      // expected goldenDecision (required)
 )
 
 // goldenNamespace is namespace.yaml.
@@ -181,6 +182,15 @@ func loadCase(t testing.TB, dir string, used map[string]bool) goldenCase {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("read %s: %v", cfgPath, err)
 	}
+	caPath := filepath.Join(dir, caFile)
+	if data, err := os.ReadFile(caPath); err == nil {
+		used[caPath] = true
+		if _, c.cfg.DiagnosticsCA, err = config.ParseDiagnosticsCA(data); err != nil {
+			t.Fatalf("%s: %v", caPath, err)
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("read %s: %v", caPath, err)
+	}
 	c.cfg.InjectorVersion = testVersion
 	return c
 }
@@ -230,4 +240,19 @@ func caseDirs(tb testing.TB) []string {
 		tb.Fatal("no golden cases under testdata/")
 	}
 	return dirs
+}
+
+// testDiagnosticsCA is the bundle of a golden case's diagnostics-ca.pem, for
+// the tests that inject with a diagnostics port.
+func testDiagnosticsCA(tb testing.TB) string {
+	tb.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "diagnostics-port-with-two-roots", caFile))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	_, bundle, err := config.ParseDiagnosticsCA(data)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return bundle
 }

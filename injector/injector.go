@@ -94,18 +94,19 @@ func build(pod *corev1.Pod, p *plan, cfg *config.Config, warnings []string) (*co
 	}
 	// The app container, tuned: the sidecar is told of its GOMEMLIMIT.
 	app := &out.Spec.Containers[slices.IndexFunc(out.Spec.Containers, func(c corev1.Container) bool { return c.Name == p.settings.appContainer })]
-	sidecar := buildSidecar(&p.settings, app, p.port, cfg, p.native)
+	sidecar := buildSidecar(p, app, cfg)
 	if p.native {
 		out.Spec.InitContainers = append(out.Spec.InitContainers, sidecar)
 	} else {
 		out.Spec.Containers = append(out.Spec.Containers, sidecar)
 	}
 	st := Status{
-		Version:     cmp.Or(cfg.InjectorVersion, "unknown"),
-		Sidecar:     config.SidecarContainerName,
-		Native:      p.native,
-		NativeBasis: cfg.NativeSidecarBasis,
-		Port:        p.port,
+		Version:         cmp.Or(cfg.InjectorVersion, "unknown"),
+		Sidecar:         config.SidecarContainerName,
+		Native:          p.native,
+		NativeBasis:     cfg.NativeSidecarBasis,
+		Port:            p.port,
+		DiagnosticsPort: p.diagnosticsPort,
 		Target: StatusTarget{
 			Container:   p.settings.appContainer,
 			Ports:       p.settings.targetPorts,

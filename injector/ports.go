@@ -39,6 +39,17 @@ func usedPorts(pod *corev1.Pod, targetPorts []int32) []portUser {
 // free port upward (wrapping past 65535 to 1024), and a warning saying why.
 // It is linear in the number of ports, however many the pod declares.
 func choosePort(preferred int32, used []portUser) (int32, string) {
+	port, holder := freePort(preferred, used)
+	if holder == "" {
+		return port, ""
+	}
+	return port, fmt.Sprintf("port %d is already used by %s; the sidecar listens on port %d instead",
+		preferred, holder, port)
+}
+
+// freePort is choosePort without the warning: the port, and who uses the
+// preferred port ("" when it is free).
+func freePort(preferred int32, used []portUser) (int32, string) {
 	first := slices.IndexFunc(used, func(u portUser) bool { return u.port == preferred })
 	if first < 0 {
 		return preferred, ""
@@ -59,6 +70,5 @@ func choosePort(preferred int32, used []portUser) (int32, string) {
 			break
 		}
 	}
-	return port, fmt.Sprintf("port %d is already used by %s; the sidecar listens on port %d instead",
-		preferred, used[first].who, port)
+	return port, used[first].who
 }

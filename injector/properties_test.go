@@ -29,6 +29,7 @@ var addedAnnotations = []string{
 var sidecarFlags = []string{
 	sidecarconf.FlagTargetPorts, sidecarconf.FlagExpvarPath, sidecarconf.FlagPprofPath, sidecarconf.FlagMetricsPath,
 	sidecarconf.FlagInterval, sidecarconf.FlagListenAddress, sidecarconf.FlagHistory, sidecarconf.FlagFindings,
+	sidecarconf.FlagDiagnosticsListenAddress,
 }
 
 // checkInjectProperties runs Inject on pod and asserts what must hold for
@@ -198,6 +199,48 @@ func checkSidecar(t *testing.T, out *corev1.Pod) {
 	if sidecars[0].ReadinessProbe != nil {
 		t.Fatalf("the sidecar has a readiness probe; it must never gate the app's readiness")
 	}
+	checkSidecarPorts(t, out, &sidecars[0])
+}
+
+// checkSidecarPorts asserts that the sidecar's ports are its metrics port
+// and, only with the diagnostics CA in its env and the flag in its args,
+// its diagnostics port, as the status records them, on ports that no other
+// container of the pod declares and the app's debug server does not use.
+func checkSidecarPorts(t *testing.T, out *corev1.Pod, sidecar *corev1.Container) {
+	t.Helper()
+	st := mustStatus(out)
+	want := []corev1.ContainerPort{{Name: config.SidecarPortName, ContainerPort: st.Port, Protocol: corev1.ProtocolTCP}}
+	if st.DiagnosticsPort > 0 {
+		want = append(want, corev1.ContainerPort{Name: config.SidecarDiagnosticsPortName, ContainerPort: st.DiagnosticsPort, Protocol: corev1.ProtocolTCP})
+	}
+	if diff := cmp.Diff(want, sidecar.Ports); diff != "" {
+		t.Fatalf("the sidecar's ports differ from its status (-want +got):\n%s", diff)
+	}
+	caIndex := slices.IndexFunc(sidecar.Env, func(e corev1.EnvVar) bool { return e.Name == sidecarconf.EnvDiagnosticsCA })
+	hasArg := slices.ContainsFunc(sidecar.Args, func(a string) bool {
+		return strings.HasPrefix(a, "--"+sidecarconf.FlagDiagnosticsListenAddress+"=")
+	})
+	if diagnostics := st.DiagnosticsPort > 0; hasArg != diagnostics || (caIndex >= 0) != diagnostics {
+		t.Fatalf("diagnostics port %d, its flag in the args %v, the CA in the env %v: all or none", st.DiagnosticsPort, hasArg, caIndex >= 0)
+	}
+	if caIndex >= 0 && sidecar.Env[caIndex].Value == "" {
+		t.Fatalf("the sidecar's %s is empty", sidecarconf.EnvDiagnosticsCA)
+	}
+	for _, c := range slices.Concat(out.Spec.Containers, out.Spec.InitContainers) {
+		if c.Name == config.SidecarContainerName {
+			continue
+		}
+		for _, p := range c.Ports {
+			if slices.ContainsFunc(sidecar.Ports, func(s corev1.ContainerPort) bool { return s.ContainerPort == p.ContainerPort }) {
+				t.Fatalf("the sidecar listens on port %d, which container %q declares", p.ContainerPort, c.Name)
+			}
+		}
+	}
+	for _, p := range st.Target.Ports {
+		if p == st.Port || p == st.DiagnosticsPort {
+			t.Fatalf("the sidecar listens on port %d, the app's debug port", p)
+		}
+	}
 }
 
 // TestInjectPropertiesOnGoldenInputs runs every golden input through
@@ -212,6 +255,11 @@ func TestInjectPropertiesOnGoldenInputs(t *testing.T) {
 		{"strict", func(c *config.Config) { c.Strict = true }},
 		{"regular container", func(c *config.Config) { c.NativeSidecar = config.NativeSidecarNever }},
 		{"host network allowed", func(c *config.Config) { c.AllowHostNetwork = true }},
+		{"diagnostics port with a bundle", func(c *config.Config) {
+			c.Sidecar.DiagnosticsPort = 9185
+			c.DiagnosticsCA = testDiagnosticsCA(t)
+		}},
+		{"diagnostics port without a bundle", func(c *config.Config) { c.Sidecar.DiagnosticsPort = 9185 }},
 	}
 	namespaces := map[string]Namespace{
 		"own namespace": {},

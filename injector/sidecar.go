@@ -21,10 +21,12 @@ const (
 	probeTimeoutSeconds      = 1
 )
 
-// buildSidecar returns the sidecar container for settings s listening on
-// port, observing the container app. Its arguments are single "--name=value" elements (no shell ever
-// sees them) and every value in them has been validated by readSettings.
-func buildSidecar(s *settings, app *corev1.Container, port int32, cfg *config.Config, native bool) corev1.Container {
+// buildSidecar returns the sidecar container that plan p describes,
+// observing the container app. Its arguments are single "--name=value"
+// elements (no shell ever sees them) and every value in them has been
+// validated by readSettings.
+func buildSidecar(p *plan, app *corev1.Container, cfg *config.Config) corev1.Container {
+	s, port := &p.settings, p.port
 	args := []string{
 		arg(sidecarconf.FlagTargetPorts, joinPorts(s.targetPorts)),
 		arg(sidecarconf.FlagExpvarPath, s.expvarPath),
@@ -36,8 +38,12 @@ func buildSidecar(s *settings, app *corev1.Container, port int32, cfg *config.Co
 	args = append(args,
 		arg(sidecarconf.FlagInterval, s.interval.String()),
 		arg(sidecarconf.FlagListenAddress, ":"+strconv.Itoa(int(port))),
-		arg(sidecarconf.FlagHistory, cfg.Sidecar.History.Duration.String()),
 	)
+	if p.diagnosticsPort > 0 {
+		// All addresses: the diagnostics server dials the pod's IP.
+		args = append(args, arg(sidecarconf.FlagDiagnosticsListenAddress, ":"+strconv.Itoa(int(p.diagnosticsPort))))
+	}
+	args = append(args, arg(sidecarconf.FlagHistory, cfg.Sidecar.History.Duration.String()))
 	if s.findings != "" {
 		args = append(args, arg(sidecarconf.FlagFindings, s.findings))
 	}
@@ -70,7 +76,15 @@ func buildSidecar(s *settings, app *corev1.Container, port int32, cfg *config.Co
 		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
 		SecurityContext:          restrictedSecurityContext(),
 	}
-	if native {
+	if p.diagnosticsPort > 0 {
+		c.Ports = append(c.Ports, corev1.ContainerPort{
+			Name:          config.SidecarDiagnosticsPortName,
+			ContainerPort: p.diagnosticsPort,
+			Protocol:      corev1.ProtocolTCP,
+		})
+		c.Env = append(c.Env, corev1.EnvVar{Name: sidecarconf.EnvDiagnosticsCA, Value: p.diagnosticsCA})
+	}
+	if p.native {
 		always := corev1.ContainerRestartPolicyAlways
 		c.RestartPolicy = &always
 	}

@@ -23,6 +23,9 @@ type Status struct {
 	NativeBasis string `json:"nativeBasis,omitempty"`
 	// Port is the sidecar's metrics port.
 	Port int32 `json:"port"`
+	// DiagnosticsPort is the sidecar's diagnostics port (mutual TLS, named
+	// config.SidecarDiagnosticsPortName); 0 when it has none.
+	DiagnosticsPort int32 `json:"diagnosticsPort,omitempty"`
 	// Target is what the sidecar observes.
 	Target StatusTarget `json:"target"`
 	// Tuned are the environment variables the injector set on the app
