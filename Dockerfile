@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 #
-# The gopherscope images, one target each (without --target, the last one, sidecar, is built):
+# The gopherscope images, one target each (webhook, diagnostics, sidecar; without --target, the
+# last one, sidecar, is built):
 #
 #   docker buildx build --target webhook --platform linux/amd64,linux/arm64 \
 #     --build-arg VERSION=v0.1.0 --build-arg REVISION="$(git rev-parse HEAD)" \
@@ -32,7 +33,7 @@ ARG TARGETOS TARGETARCH VERSION
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
     CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH go build -trimpath -buildvcs=false \
       -ldflags "-s -w -X github.com/gopherscope/gopherscope/version.Version=${VERSION}" \
-      -o /out/ ./cmd/webhook ./cmd/sidecar
+      -o /out/ ./cmd/webhook ./cmd/diagnostics ./cmd/sidecar
 
 FROM scratch AS base
 ARG VERSION REVISION CREATED
@@ -50,6 +51,12 @@ LABEL org.opencontainers.image.title="gopherscope-webhook" \
       org.opencontainers.image.description="gopherscope admission webhook: injects the Go runtime metrics sidecar into opted-in pods"
 COPY --from=build /out/webhook /webhook
 ENTRYPOINT ["/webhook"]
+
+FROM base AS diagnostics
+LABEL org.opencontainers.image.title="gopherscope-diagnostics" \
+      org.opencontainers.image.description="gopherscope diagnostics API server: stats, profiles, dumps and traces of injected pods through the Kubernetes API"
+COPY --from=build /out/diagnostics /diagnostics
+ENTRYPOINT ["/diagnostics"]
 
 FROM base AS sidecar
 LABEL org.opencontainers.image.title="gopherscope-sidecar" \

@@ -100,7 +100,7 @@ soak: build tools controlplane ## Load, soak and rotation scenarios for the webh
 
 ##@ Release
 .PHONY: images
-images: ## Build the webhook and sidecar images as OCI archives in dist/images (no Docker daemon).
+images: ## Build the webhook, diagnostics and sidecar images as OCI archives in dist/images (no Docker daemon).
 	VERSION=$(VERSION) hack/release.sh images
 
 .PHONY: release

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds a release into dist/ without publishing anything (a dry run):
-#   dist/bin/<os>_<arch>/{webhook,sidecar,gopherscope}   static, version-stamped binaries
+#   dist/bin/<os>_<arch>/{webhook,sidecar,gopherscope,diagnostics}   static, version-stamped binaries
 #   dist/images/<name>-<version>.tar                      OCI archives (multi-arch index)
 #   dist/images/<name>-<version>.<os>-<arch>.docker.tar   `docker load`-able, one per platform
 #   dist/gopherscope-<chart version>.tgz                  the Helm chart, appVersion = version
@@ -17,8 +17,8 @@ cd "$root"
 VERSION=${VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo dev)}
 DIST=$(mkdir -p "${DIST:-$root/dist}" && cd "${DIST:-$root/dist}" && pwd)
 PLATFORMS=${PLATFORMS:-linux/amd64 linux/arm64}
-BINARIES=${BINARIES:-webhook sidecar gopherscope}
-IMAGES=${IMAGES:-webhook sidecar}
+BINARIES=${BINARIES:-webhook sidecar gopherscope diagnostics}
+IMAGES=${IMAGES:-webhook diagnostics sidecar}
 SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}
 REVISION=${REVISION:-$(git rev-parse HEAD 2>/dev/null || true)}
 HELM=${HELM:-$root/bin/helm}
@@ -92,7 +92,7 @@ chart() (
 	"$HELM" show chart "$tgz" | grep -Eqx "appVersion: \"?$VERSION\"?" ||
 		{ echo "$tgz: appVersion is not $VERSION" >&2; exit 1; }
 	rendered=$("$HELM" template gopherscope "$tgz" --namespace gopherscope-system)
-	for img in webhook sidecar; do
+	for img in webhook diagnostics sidecar; do
 		grep -q "ghcr.io/gopherscope/$img:$VERSION" <<<"$rendered" ||
 			{ echo "$tgz: rendered manifests do not use ghcr.io/gopherscope/$img:$VERSION" >&2; exit 1; }
 	done
@@ -118,7 +118,7 @@ check_versions() {
 	for b in $BINARIES; do
 		case $b in
 		gopherscope) out=$("$dir/$b" version) ;;
-		webhook | sidecar) out=$("$dir/$b" --version) ;;
+		webhook | sidecar | diagnostics) out=$("$dir/$b" --version) ;;
 		*) continue ;; # the local node's test images print no version
 		esac
 		[ "$out" = "$VERSION" ] || { echo "$b prints version '$out', want '$VERSION'" >&2; exit 1; }

@@ -72,7 +72,7 @@ func TestDockerBuildContext(t *testing.T) {
 	}
 	// The Dockerfile's COPY sources of the base stage are checked by TestDockerfileMatchesImages
 	// against the build context's files; here, the build stage's go build.
-	cmd := exec.CommandContext(t.Context(), "go", "build", "-trimpath", "-o", t.TempDir()+"/", "./cmd/webhook", "./cmd/sidecar")
+	cmd := exec.CommandContext(t.Context(), "go", "build", "-trimpath", "-o", t.TempDir()+"/", "./cmd/webhook", "./cmd/diagnostics", "./cmd/sidecar")
 	cmd.Dir = ctxDir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=readonly -buildvcs=false")
 	if out, err := cmd.CombinedOutput(); err != nil {

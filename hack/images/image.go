@@ -35,10 +35,11 @@ const (
 // descriptions are the images this command builds, by name. demo-app and pause are test
 // images for the local node, never published.
 var descriptions = map[string]string{
-	"webhook":  "gopherscope admission webhook: injects the Go runtime metrics sidecar into opted-in pods",
-	"sidecar":  "gopherscope sidecar: reads a Go app's expvar and pprof endpoints and serves its Go runtime metrics",
-	"demo-app": "gopherscope demo app: a Go service with expvar and pprof and knobs for goroutines and allocations (tests and demo only)",
-	"pause":    "the local node's sandbox image: holds a pod's namespaces until stopped (tests and demo only)",
+	"webhook":     "gopherscope admission webhook: injects the Go runtime metrics sidecar into opted-in pods",
+	"sidecar":     "gopherscope sidecar: reads a Go app's expvar and pprof endpoints and serves its Go runtime metrics",
+	"diagnostics": "gopherscope diagnostics API server: stats, profiles, dumps and traces of injected pods through the Kubernetes API",
+	"demo-app":    "gopherscope demo app: a Go service with expvar and pprof and knobs for goroutines and allocations (tests and demo only)",
+	"pause":       "the local node's sandbox image: holds a pod's namespaces until stopped (tests and demo only)",
 }
 
 // rootfs holds the files every image starts from; the Dockerfile copies them too.

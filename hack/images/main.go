@@ -26,7 +26,7 @@ func parseOptions(args []string, sourceDateEpoch string) (options, error) {
 	fs := flag.NewFlagSet("images", flag.ContinueOnError)
 	fs.StringVar(&o.version, "version", "", "image tag and version label (required)")
 	fs.StringVar(&o.revision, "revision", "", "source commit, for the revision label")
-	fs.StringVar(&images, "images", "webhook,sidecar", "comma-separated images to build")
+	fs.StringVar(&images, "images", "webhook,diagnostics,sidecar", "comma-separated images to build")
 	fs.StringVar(&platforms, "platforms", "linux/amd64,linux/arm64", "comma-separated os/arch platforms")
 	fs.StringVar(&o.binDir, "bin-dir", "dist/bin", "directory of the static binaries, as <os>_<arch>/<name>")
 	fs.StringVar(&o.outDir, "out", "dist/images", "directory the archives are written to")

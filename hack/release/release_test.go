@@ -23,7 +23,7 @@ import (
 // of the version, with checksums that verify.
 func TestReleaseDryRun(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds six binaries and four images")
+		t.Skip("builds eight binaries and six images")
 	}
 	helm := filepath.Join(repoRoot(t), "bin", "helm")
 	if _, err := os.Stat(helm); err != nil {
@@ -37,12 +37,12 @@ func TestReleaseDryRun(t *testing.T) {
 
 	var want []string
 	for _, platform := range []string{"linux_amd64", "linux_arm64"} {
-		for _, b := range []string{"gopherscope", "sidecar", "webhook"} {
+		for _, b := range []string{"diagnostics", "gopherscope", "sidecar", "webhook"} {
 			want = append(want, "bin/"+platform+"/"+b)
 		}
 	}
 	want = append(want, "gopherscope-1.2.3-rc.1.tgz")
-	for _, img := range []string{"sidecar", "webhook"} {
+	for _, img := range []string{"diagnostics", "sidecar", "webhook"} {
 		want = append(want, "images/"+img+"-"+version+".linux-amd64.docker.tar",
 			"images/"+img+"-"+version+".linux-arm64.docker.tar", "images/"+img+"-"+version+".tar")
 	}
@@ -78,6 +78,7 @@ func TestReleaseDryRun(t *testing.T) {
 		got := map[string]any{"version": chart.Version, "appVersion": chart.AppVersion, "images": images}
 		want := map[string]any{"version": "1.2.3-rc.1", "appVersion": version, "images": []struct{ Name, Image string }{
 			{Name: "webhook", Image: "ghcr.io/gopherscope/webhook:" + version},
+			{Name: "diagnostics", Image: "ghcr.io/gopherscope/diagnostics:" + version},
 			{Name: "sidecar", Image: "ghcr.io/gopherscope/sidecar:" + version},
 		}}
 		if diff := cmp.Diff(want, got); diff != "" {
