@@ -219,7 +219,7 @@ func checkJSON(t *testing.T, args ...string) []podReport {
 func runCheckCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	code := Main(t.Context(), args, Streams{In: strings.NewReader(""), Out: &stdout, ErrOut: &stderr})
+	code := Main(t.Context(), "gopherscope", args, Streams{In: strings.NewReader(""), Out: &stdout, ErrOut: &stderr})
 	return code, stdout.String(), stderr.String()
 }
 

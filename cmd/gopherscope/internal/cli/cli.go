@@ -43,6 +43,9 @@ type command struct {
 	// help is the command's help before its flags: usage, description,
 	// examples.
 	help string
+	// exitCodes is the exit-code paragraph of its help (default:
+	// exitCodesHelp).
+	exitCodes string
 	// setup declares the command's flags on fs and returns the function that
 	// runs it with the arguments left after the flags.
 	setup func(fs *pflag.FlagSet) func(ctx context.Context, args []string, s Streams) error
@@ -54,16 +57,22 @@ func commands() []command {
 	return []command{
 		injectCommand(),
 		checkCommand(),
+		topCommand(),
+		profileCommand(),
+		goroutinesCommand(),
+		traceCommand(),
 		versionCommand(),
 	}
 }
 
 // Main runs the command line args (without the program name) and returns
-// the process's exit code (see exitCodesHelp). It reads files only where
-// args name them.
-func Main(ctx context.Context, args []string, s Streams) int {
+// the process's exit code (see exitCodesHelp). argv0 is the program's path
+// (os.Args[0]): installed as kubectl-gopherscope, the help and messages say
+// `kubectl gopherscope`. It reads files only where args name them.
+func Main(ctx context.Context, argv0 string, args []string, s Streams) int {
+	p := programOf(argv0)
 	if len(args) == 0 {
-		_, _ = fmt.Fprint(s.ErrOut, rootHelp())
+		_, _ = fmt.Fprint(s.ErrOut, p.text(rootHelp()))
 		return exitUsage
 	}
 	switch args[0] {
@@ -71,19 +80,19 @@ func Main(ctx context.Context, args []string, s Streams) int {
 		_, _ = fmt.Fprintln(s.Out, version.Version)
 		return exitOK
 	case "help", "-h", "-help", "--help":
-		return help(args[1:], s)
+		return help(p, args[1:], s)
 	}
 	cmd, ok := lookup(args[0])
 	if !ok {
-		_, _ = fmt.Fprintf(s.ErrOut, "gopherscope: unknown command %q\n\n%s", args[0], rootHelp())
+		_, _ = fmt.Fprintf(s.ErrOut, "%s: unknown command %q\n\n%s", p, args[0], p.text(rootHelp()))
 		return exitUsage
 	}
-	fs, run := cmd.flagSet(s.Out) // -h: the help is the output asked for
+	fs, run := cmd.flagSet(p, s.Out) // -h: the help is the output asked for
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return exitOK
 		}
-		_, _ = fmt.Fprintf(s.ErrOut, "gopherscope %s: %v\nSee 'gopherscope help %s'.\n", cmd.name, err, cmd.name)
+		_, _ = fmt.Fprintf(s.ErrOut, "%s %s: %v\nSee '%s help %s'.\n", p, cmd.name, err, p, cmd.name)
 		return exitUsage
 	}
 	err := run(ctx, fs.Args(), s)
@@ -91,11 +100,11 @@ func Main(ctx context.Context, args []string, s Streams) int {
 		return exitOK
 	}
 	for _, e := range flatten(err) {
-		_, _ = fmt.Fprintf(s.ErrOut, "gopherscope %s: %v\n", cmd.name, e)
+		_, _ = fmt.Fprintf(s.ErrOut, "%s %s: %v\n", p, cmd.name, e)
 	}
 	var usage usageError
 	if errors.As(err, &usage) {
-		_, _ = fmt.Fprintf(s.ErrOut, "See 'gopherscope help %s'.\n", cmd.name)
+		_, _ = fmt.Fprintf(s.ErrOut, "See '%s help %s'.\n", p, cmd.name)
 	}
 	return exitCode(err)
 }
@@ -135,17 +144,17 @@ type violationError struct{ error }
 func (e violationError) Unwrap() error { return e.error }
 
 // help prints the root help, or a command's: `gopherscope help inject`.
-func help(args []string, s Streams) int {
+func help(p program, args []string, s Streams) int {
 	if len(args) == 0 {
-		_, _ = fmt.Fprint(s.Out, rootHelp())
+		_, _ = fmt.Fprint(s.Out, p.text(rootHelp()))
 		return exitOK
 	}
 	cmd, ok := lookup(args[0])
 	if !ok {
-		_, _ = fmt.Fprintf(s.ErrOut, "gopherscope help: unknown command %q\n\n%s", args[0], rootHelp())
+		_, _ = fmt.Fprintf(s.ErrOut, "%s help: unknown command %q\n\n%s", p, args[0], p.text(rootHelp()))
 		return exitUsage
 	}
-	fs, _ := cmd.flagSet(s.Out)
+	fs, _ := cmd.flagSet(p, s.Out)
 	fs.Usage()
 	return exitOK
 }
@@ -161,18 +170,22 @@ func lookup(name string) (command, bool) {
 }
 
 // flagSet declares the command's flags on a new set whose usage (for -h and
-// `gopherscope help NAME`) writes the command's help to w.
-func (c command) flagSet(w io.Writer) (*pflag.FlagSet, func(context.Context, []string, Streams) error) {
+// `gopherscope help NAME`) writes the command's help, as p names it, to w.
+func (c command) flagSet(p program, w io.Writer) (*pflag.FlagSet, func(context.Context, []string, Streams) error) {
 	fs := pflag.NewFlagSet(c.name, pflag.ContinueOnError)
 	fs.SetOutput(w)
 	fs.SortFlags = false
 	run := c.setup(fs)
 	fs.Usage = func() {
-		_, _ = fmt.Fprint(w, c.help)
+		_, _ = fmt.Fprint(w, p.text(c.help))
 		if fs.HasFlags() {
 			_, _ = fmt.Fprintf(w, "\nFlags:\n%s", fs.FlagUsages())
 		}
-		_, _ = fmt.Fprintf(w, "\n%s", exitCodesHelp)
+		exits := c.exitCodes
+		if exits == "" {
+			exits = exitCodesHelp
+		}
+		_, _ = fmt.Fprintf(w, "\n%s", p.text(exits))
 	}
 	return fs, run
 }
@@ -190,7 +203,7 @@ Usage:
 Commands:
 `)
 	for _, c := range commands() {
-		fmt.Fprintf(&b, "  %-10s %s\n", c.name, c.summary)
+		fmt.Fprintf(&b, "  %-11s %s\n", c.name, c.summary)
 	}
 	b.WriteString("\n" + exitCodesHelp)
 	return b.String()

@@ -22,7 +22,7 @@ import (
 func run(t *testing.T, stdin string, args ...string) (int, string, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	code := Main(t.Context(), args, Streams{In: strings.NewReader(stdin), Out: &stdout, ErrOut: &stderr})
+	code := Main(t.Context(), "gopherscope", args, Streams{In: strings.NewReader(stdin), Out: &stdout, ErrOut: &stderr})
 	return code, stdout.String(), stderr.String()
 }
 
