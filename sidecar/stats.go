@@ -76,7 +76,7 @@ func stats(snap *Snapshot, points []history.Point, opts Options) api.StatsRespon
 	p := points[end-1]
 	out.Goroutines, out.Threads, out.HeapInuseBytes, out.HeapAllocBytes = p.Goroutines, p.Threads, p.HeapInuseBytes, p.HeapAllocBytes
 	if alloc, gcs, span, ok := rates(points, rateWindow(opts.Interval)); ok {
-		out.AllocBytesPerSecond, out.GCPerSecond, out.RateWindow = alloc, gcs, span.String()
+		out.AllocBytesPerSecond, out.GCPerSecond, out.RateWindow = alloc, gcs, span.Round(time.Millisecond).String()
 	}
 	return out
 }
