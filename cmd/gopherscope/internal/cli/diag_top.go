@@ -230,8 +230,10 @@ func fetchStats(ctx context.Context, client *diagClient, pods []*corev1.Pod, con
 func fetchOne(ctx context.Context, client *diagClient, pod *corev1.Pod, timeout time.Duration) (*api.StatsResponse, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	body, err := client.get(pod.Namespace, pod.Name, api.Stats, nil).DoRaw(ctx)
+	result := client.get(pod.Namespace, pod.Name, api.Stats, nil).Do(ctx)
+	body, err := result.Raw()
 	if err != nil {
+		err = result.Error() // with the Status of a refusal decoded
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return nil, "timeout", fmt.Errorf("%s/%s: no answer within %s (--pod-timeout)", pod.Namespace, pod.Name, timeout)
 		}

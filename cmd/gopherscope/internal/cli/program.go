@@ -25,13 +25,14 @@ func programOf(argv0 string) program {
 }
 
 // commandLine matches a gopherscope command line in help text: the word
-// gopherscope followed by a command's name, help, COMMAND or --version.
+// gopherscope followed by a command's name, help, COMMAND or --version,
+// with kubectl before it if it is there already.
 var commandLine = sync.OnceValue(func() *regexp.Regexp {
 	words := []string{"help", "COMMAND", "--version"}
 	for _, c := range commands() {
 		words = append(words, regexp.QuoteMeta(c.name))
 	}
-	return regexp.MustCompile(`\bgopherscope( (?:` + strings.Join(words, "|") + `)\b)`)
+	return regexp.MustCompile(`(?:\bkubectl )?\bgopherscope( (?:` + strings.Join(words, "|") + `)\b)`)
 })
 
 // text rewrites the command lines of a help text for p, so that a plugin's
