@@ -24,8 +24,8 @@ import (
 )
 
 // goldenDir holds the injector's golden cases (see injector/golden_test.go):
-// per case pod.yaml, namespace.yaml, an optional config.yaml, want.yaml when
-// the pod changes, and decision.yaml.
+// per case pod.yaml, namespace.yaml, an optional config.yaml, an optional
+// diagnostics-ca.pem, want.yaml when the pod changes, and decision.yaml.
 var goldenDir = filepath.Join("..", "injector", "testdata")
 
 // handlerCase is one injector golden case, as the webhook receives it.
@@ -39,6 +39,9 @@ type handlerCase struct {
 	labels           map[string]string
 	limitRanges      []corev1.LimitRange
 	cfg              *config.Config
+	// diagnosticsCA is diagnostics-ca.pem as the DiagnosticsCAReader hands
+	// it to the provider; "" without one.
+	diagnosticsCA string
 	// want is want.yaml as generic JSON; nil when the pod is admitted as it is.
 	want     any
 	action   injector.Action
@@ -53,8 +56,10 @@ type handlerCase struct {
 func TestGoldenCasesThroughTheHandler(t *testing.T) {
 	for _, c := range loadHandlerCases(t) {
 		t.Run(c.name, func(t *testing.T) {
+			provider := NewConfigProvider(c.cfg)
+			provider.SetDiagnosticsCA(c.diagnosticsCA)
 			hook := &admission.Webhook{Handler: &PodInjector{
-				Config:      NewConfigProvider(c.cfg),
+				Config:      provider,
 				Namespaces:  NamespaceMap{c.namespace: c.labels},
 				LimitRanges: LimitRangeMap{c.namespace: c.limitRanges},
 			}}
@@ -193,6 +198,15 @@ func loadHandlerCases(t *testing.T) []handlerCase {
 		}
 		c.typed = mustJSON(t, pod)
 		c.cfg = goldenConfig(t, filepath.Join(dir, "config.yaml"))
+		if ca := filepath.Join(dir, "diagnostics-ca.pem"); fileExists(t, ca) {
+			data, err := os.ReadFile(ca)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, c.diagnosticsCA, err = config.ParseDiagnosticsCA(data); err != nil {
+				t.Fatalf("%s: %v", ca, err)
+			}
+		}
 		if want := filepath.Join(dir, "want.yaml"); fileExists(t, want) {
 			if err := json.Unmarshal(readGoldenJSON(t, want), &c.want); err != nil {
 				t.Fatalf("%s: %v", want, err)

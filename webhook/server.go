@@ -79,6 +79,13 @@ type Options struct {
 	// SelfTLS, when not nil, makes the webhook manage its certificate in a
 	// Secret of Namespace, mounted as CertDir (see SelfTLS).
 	SelfTLS *SelfTLS
+	// DiagnosticsCAConfigMap names the ConfigMap of Namespace that holds
+	// the diagnostics CA bundle (DiagnosticsCAReader); "" reads none, and
+	// pods get no diagnostics port.
+	DiagnosticsCAConfigMap string
+	// DiagnosticsCAInterval is how often that ConfigMap is read; 0 means
+	// DefaultDiagnosticsCAInterval.
+	DiagnosticsCAInterval time.Duration
 }
 
 // Run serves the pod injector until ctx ends, then shuts down gracefully.
@@ -117,6 +124,9 @@ func Run(ctx context.Context, opts Options) error {
 			return fmt.Errorf("add the config watcher: %w", err)
 		}
 	}
+	if err := addDiagnosticsCAReader(mgr, opts, provider, log); err != nil {
+		return err
+	}
 	registry := opts.Registry
 	if registry == nil {
 		registry = crmetrics.Registry
@@ -137,7 +147,7 @@ func Run(ctx context.Context, opts Options) error {
 
 	log.Info("starting", "port", opts.Port, "path", Path, "certDir", opts.CertDir,
 		"metricsAddress", opts.MetricsAddress, "healthAddress", opts.HealthAddress, "http2", opts.EnableHTTP2,
-		"auditor", opts.Auditor != nil, "leaderElection", opts.LeaderElection)
+		"auditor", opts.Auditor != nil, "leaderElection", opts.LeaderElection, "diagnosticsCAConfigMap", opts.DiagnosticsCAConfigMap)
 	if err := mgr.Start(ctx); err != nil {
 		return fmt.Errorf("run the webhook: %w", err)
 	}

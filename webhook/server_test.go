@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +33,8 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/gopherscope/gopherscope/config"
+	sidecarconf "github.com/gopherscope/gopherscope/config/names"
+	"github.com/gopherscope/gopherscope/internal/testpki"
 )
 
 // startControlPlane starts kube-apiserver and etcd from the repository's
@@ -170,6 +173,19 @@ func TestServerServesOverTLSAndFollowsRotationAndReload(t *testing.T) {
 	if _, err := clientset.CoreV1().Namespaces().Create(t.Context(), ns, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	// The diagnostics server's published bundle, in the webhook's namespace.
+	diagnosticsCA := testpki.NewCAForTest(t)
+	own := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "gopherscope"}}
+	if _, err := clientset.CoreV1().Namespaces().Create(t.Context(), own, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	bundleMap := &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "gopherscope", Name: "gopherscope-diagnostics-ca"},
+		Data:       map[string]string{config.DiagnosticsCAKey: string(diagnosticsCA.PEM)},
+	}
+	if _, err := clientset.CoreV1().ConfigMaps("gopherscope").Create(t.Context(), bundleMap, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 
 	dir := t.TempDir()
 	certDir, configPath := filepath.Join(dir, "tls"), filepath.Join(dir, "config.yaml")
@@ -190,6 +206,7 @@ func TestServerServesOverTLSAndFollowsRotationAndReload(t *testing.T) {
 			RestConfig: env.Config, ConfigPath: configPath, Version: testVersion, Namespace: "gopherscope",
 			Host: "127.0.0.1", Port: ports[0], CertDir: certDir,
 			MetricsAddress: fmt.Sprintf("127.0.0.1:%d", ports[1]), HealthAddress: fmt.Sprintf("127.0.0.1:%d", ports[2]),
+			DiagnosticsCAConfigMap: bundleMap.Name,
 		})
 	}()
 
@@ -292,6 +309,32 @@ func TestServerServesOverTLSAndFollowsRotationAndReload(t *testing.T) {
 		eventually(t, "strict mode", 30*time.Second, func() error {
 			if resp := postReview(t, insecure, "https://"+addr+Path, bad); resp.Allowed {
 				return fmt.Errorf("still allowed with warnings %q", resp.Warnings)
+			}
+			return nil
+		})
+	})
+
+	t.Run("with sidecar.diagnosticsPort, pods get the diagnostics port with the ConfigMap's bundle", func(t *testing.T) {
+		if err := os.WriteFile(configPath+".new", []byte("strict: true\nsidecar:\n  diagnosticsPort: 9185\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(configPath+".new", configPath); err != nil {
+			t.Fatal(err)
+		}
+		raw := podJSON(nil, nil)
+		eventually(t, "the diagnostics port", 30*time.Second, func() error {
+			resp := postReview(t, client, "https://"+addr+Path, podRequest("shop", raw))
+			if !resp.Allowed || len(resp.Patch) == 0 {
+				return fmt.Errorf("allowed %v, patch %s", resp.Allowed, resp.Patch)
+			}
+			pod, _ := applyPatch(t, raw, resp.Patch)
+			sidecar := pod.Spec.InitContainers[0]
+			want := corev1.ContainerPort{Name: config.SidecarDiagnosticsPortName, ContainerPort: 9185, Protocol: corev1.ProtocolTCP}
+			wantEnv := corev1.EnvVar{Name: sidecarconf.EnvDiagnosticsCA, Value: string(diagnosticsCA.PEM)}
+			if !slices.Contains(sidecar.Ports, want) || !slices.Contains(sidecar.Args, "--diagnostics-listen-address=:9185") ||
+				!slices.Contains(sidecar.Env, wantEnv) || len(resp.Warnings) > 0 {
+				return fmt.Errorf("sidecar ports %+v, args %q, %d env entries, warnings %q: want the diagnostics port, its flag and the bundle",
+					sidecar.Ports, sidecar.Args, len(sidecar.Env), resp.Warnings)
 			}
 			return nil
 		})

@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"go.uber.org/zap/zapcore"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/gopherscope/gopherscope/auditor"
+	"github.com/gopherscope/gopherscope/config"
 	"github.com/gopherscope/gopherscope/version"
 	"github.com/gopherscope/gopherscope/webhook"
 )
@@ -51,6 +53,9 @@ type Options struct {
 	// SelfTLS manages the certificate in a Secret (tls.mode=self) when its
 	// SecretName is set.
 	SelfTLS webhook.SelfTLS
+	// DiagnosticsCAConfigMap names the ConfigMap of Namespace whose ca.crt
+	// is the diagnostics CA bundle written into injected pods; "" reads none.
+	DiagnosticsCAConfigMap string
 }
 
 // NewOptions returns the defaults; podNamespace is the value of the
@@ -112,6 +117,9 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.SelfTLS.CAValidity, "tls-self-ca-validity", o.SelfTLS.CAValidity, "lifetime of the self-managed CA")
 	fs.DurationVar(&o.SelfTLS.Validity, "tls-self-validity", o.SelfTLS.Validity, "lifetime of the self-managed serving certificate")
 	fs.DurationVar(&o.SelfTLS.RenewBefore, "tls-self-renew-before", o.SelfTLS.RenewBefore, "how long before its expiry a self-managed certificate (the CA too) is replaced")
+	fs.StringVar(&o.DiagnosticsCAConfigMap, "diagnostics-ca-configmap", o.DiagnosticsCAConfigMap,
+		"ConfigMap of --namespace whose "+config.DiagnosticsCAKey+" is the diagnostics CA bundle, read (get) at start and every "+
+			webhook.DefaultDiagnosticsCAInterval.String()+"; with it and sidecar.diagnosticsPort in the config, injected sidecars serve the diagnostics port; empty: none")
 	fs.DurationVar(&o.SelfTLS.CheckInterval, "tls-self-check-interval", o.SelfTLS.CheckInterval, "how often the self-managed certificates' expiry is checked")
 }
 
@@ -133,6 +141,14 @@ func (o *Options) Validate() error {
 		errs = append(errs, fmt.Errorf("--log-level: %q is not one of debug, info, warn, error", o.LogLevel))
 	}
 	errs = append(errs, o.validateAuditor()...)
+	if o.DiagnosticsCAConfigMap != "" {
+		if msgs := validation.IsDNS1123Subdomain(o.DiagnosticsCAConfigMap); len(msgs) > 0 {
+			errs = append(errs, fmt.Errorf("--diagnostics-ca-configmap: %q is not a ConfigMap name: %s", o.DiagnosticsCAConfigMap, strings.Join(msgs, "; ")))
+		}
+		if strings.TrimSpace(o.Namespace) == "" {
+			errs = append(errs, errors.New("--diagnostics-ca-configmap: needs --namespace (or $POD_NAMESPACE), where the ConfigMap is"))
+		}
+	}
 	if o.SelfTLS.SecretName != "" {
 		if err := o.SelfTLS.Validate(); err != nil {
 			errs = append(errs, fmt.Errorf("--tls-self-*: %w", err))
@@ -196,6 +212,8 @@ func (o *Options) webhookOptions() webhook.Options {
 		LeaderElection:   o.LeaderElection,
 		LeaderElectionID: o.LeaderElectionID,
 		SelfTLS:          selfTLS,
+
+		DiagnosticsCAConfigMap: o.DiagnosticsCAConfigMap,
 	}
 }
 

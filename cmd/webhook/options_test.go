@@ -81,6 +81,19 @@ func TestExecuteParsesOptions(t *testing.T) {
 				return &o
 			}(),
 		},
+		{
+			name: "the chart's diagnostics CA ConfigMap", env: "gs",
+			args: []string{"--diagnostics-ca-configmap=gopherscope-diagnostics-ca"},
+			want: func() *Options {
+				o := defaults
+				o.Namespace, o.DiagnosticsCAConfigMap = "gs", "gopherscope-diagnostics-ca"
+				return &o
+			}(),
+		},
+		{name: "a diagnostics CA ConfigMap without a namespace", env: "", args: []string{"--diagnostics-ca-configmap=gs-diagnostics-ca"},
+			wantErr: "--diagnostics-ca-configmap: needs --namespace (or $POD_NAMESPACE), where the ConfigMap is"},
+		{name: "a diagnostics CA ConfigMap that cannot be a name", env: "gs", args: []string{"--diagnostics-ca-configmap=Diag CA"},
+			wantErr: `--diagnostics-ca-configmap: "Diag CA" is not a ConfigMap name: a lowercase RFC 1123 subdomain`},
 		{name: "self-managed TLS without names or webhooks", env: "gs", args: []string{"--tls-self-secret=gs-tls"},
 			wantErr: "--tls-self-*: the serving certificate has no DNS name\nno webhook configuration to keep the caBundle of"},
 		{name: "a webhook configuration of an unknown kind", args: []string{"--tls-self-webhooks=crd/gs"}, wantErr: `"crd/gs" is not mutating/NAME or validating/NAME`},
@@ -155,5 +168,10 @@ func TestWebhookOptionsCarryTheFlags(t *testing.T) {
 	want.SelfTLS = &webhook.SelfTLS{SecretName: "gs-tls", CAValidity: 87600 * time.Hour, Validity: 8760 * time.Hour, RenewBefore: 2160 * time.Hour, CheckInterval: time.Hour}
 	if diff := cmp.Diff(want, o.webhookOptions()); diff != "" {
 		t.Errorf("webhook options with self-managed TLS (-want +got):\n%s", diff)
+	}
+	o.DiagnosticsCAConfigMap = "gs-diagnostics-ca"
+	want.DiagnosticsCAConfigMap = "gs-diagnostics-ca"
+	if diff := cmp.Diff(want, o.webhookOptions()); diff != "" {
+		t.Errorf("webhook options with the diagnostics CA ConfigMap (-want +got):\n%s", diff)
 	}
 }
