@@ -127,7 +127,9 @@ func TestStatsOfTheSampledApp(t *testing.T) {
 
 	s.SampleOnce(t.Context())
 	first, _ := read()
-	var vars struct{ Memstats struct{ HeapInuse, HeapAlloc float64 } }
+	var vars struct {
+		Memstats struct{ HeapInuse, HeapAlloc float64 }
+	}
 	if err := json.Unmarshal(readFixture(t, "vars.json"), &vars); err != nil {
 		t.Fatal(err)
 	}
