@@ -90,6 +90,16 @@ func TestConfigMapParsesIntoTheValues(t *testing.T) {
 			},
 		},
 		{
+			name:   "the diagnostics sidecar port follows diagnostics.sidecarPort",
+			values: values("diagnostics.sidecarPort", 9500),
+			want:   func(c *config.Config) { c.Sidecar.DiagnosticsPort = 9500 },
+		},
+		{
+			name:   "without the diagnostics server the sidecar gets no diagnostics port",
+			values: values("diagnostics.enabled", false),
+			want:   func(c *config.Config) { c.Sidecar.DiagnosticsPort = 0 },
+		},
+		{
 			name:   "a default limit set to null is dropped, not inherited from the defaults",
 			values: values("injection.sidecar.resources.limits.cpu", nil),
 			want: func(c *config.Config) {
@@ -110,6 +120,7 @@ func TestConfigMapParsesIntoTheValues(t *testing.T) {
 			}
 			want := config.Default(appVersion(t))
 			want.ExcludedNamespaces = append(want.ExcludedNamespaces, namespace)
+			want.Sidecar.DiagnosticsPort = 9443 // diagnostics.enabled is the default
 			tc.want(want)
 			quantities := cmp.Comparer(func(a, b resource.Quantity) bool { return a.Cmp(b) == 0 })
 			if diff := cmp.Diff(want, got, quantities); diff != "" {

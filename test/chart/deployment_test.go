@@ -109,6 +109,7 @@ func TestDeploymentRunsTheWebhookAsBriefed(t *testing.T) {
 		"--tls-self-validity=8760h",
 		"--tls-self-renew-before=2160h",
 		"--tls-self-check-interval=1h",
+		"--diagnostics-ca-configmap=" + fullname + "-diagnostics-ca",
 		"--auditor=true",
 		"--auditor-period=5m",
 		"--leader-elect=true",
@@ -219,7 +220,13 @@ func TestPodDisruptionBudget(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			pdbs := chart.All[*policyv1.PodDisruptionBudget](render(t, tc.values))
+			// The webhook's; the diagnostics server's is TestDiagnosticsOptions'.
+			var pdbs []*policyv1.PodDisruptionBudget
+			for _, p := range chart.All[*policyv1.PodDisruptionBudget](render(t, tc.values)) {
+				if p.Name == fullname {
+					pdbs = append(pdbs, p)
+				}
+			}
 			if tc.want == nil {
 				if len(pdbs) != 0 {
 					t.Fatalf("got %d PodDisruptionBudgets, want none", len(pdbs))

@@ -47,8 +47,9 @@ func TestRBACIsLeastPrivilege(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			// The TLS mode's own grants are TestSelfManagedTLSGrantsItsSecretAndWebhookConfigurationsByName's.
-			m := render(t, merged(values("tls.mode", "cert-manager"), tc.values))
+			// The TLS mode's own grants are TestSelfManagedTLSGrantsItsSecretAndWebhookConfigurationsByName's,
+			// the diagnostics ones TestDiagnosticsServerIsGrantedExactlyWhatItNeeds'.
+			m := render(t, merged(values("tls.mode", "cert-manager", "diagnostics.enabled", false), tc.values))
 			role := get[*rbacv1.ClusterRole](t, m, fullname)
 			if diff := cmp.Diff(tc.wantRules, role.Rules); diff != "" {
 				t.Errorf("ClusterRole rules (-want +got):\n%s", diff)

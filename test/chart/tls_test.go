@@ -96,7 +96,7 @@ func TestCertManagerMode(t *testing.T) {
 					t.Errorf("webhook %s has a caBundle in cert-manager mode; cert-manager injects it", w.Name)
 				}
 			}
-			if secrets := chart.All[*corev1.Secret](m); len(secrets) != 0 {
+			if secrets := webhookSecrets(m); len(secrets) != 0 {
 				t.Errorf("cert-manager mode renders %d Secrets; cert-manager creates them", len(secrets))
 			}
 		})
@@ -219,7 +219,7 @@ func TestSecretModeUsesTheGivenSecretAndCABundle(t *testing.T) {
 	if got := secretVolume(d); got != "my-tls" {
 		t.Errorf("the Deployment mounts Secret %q, want my-tls", got)
 	}
-	if secrets := chart.All[*corev1.Secret](m); len(secrets) != 0 || hasCertManager(m) {
+	if secrets := webhookSecrets(m); len(secrets) != 0 || hasCertManager(m) {
 		t.Errorf("secret mode renders certificates of its own: %v", m.Names())
 	}
 }
@@ -253,7 +253,7 @@ func TestSelfModeIsTheDefaultAndRendersNothingThatChangesBetweenRenders(t *testi
 	if hasCertManager(m) {
 		t.Error("the default mode renders cert-manager resources")
 	}
-	secrets := chart.All[*corev1.Secret](m)
+	secrets := webhookSecrets(m)
 	if len(secrets) != 1 || secrets[0].Name != fullname+"-self-tls" || secrets[0].Namespace != namespace {
 		t.Fatalf("Secrets %v, want only %s/%s-self-tls", secretNames(secrets), namespace, fullname)
 	}
@@ -311,6 +311,18 @@ func secretNames(secrets []*corev1.Secret) []string {
 	var out []string
 	for _, s := range secrets {
 		out = append(out, s.Namespace+"/"+s.Name)
+	}
+	return out
+}
+
+// webhookSecrets are the manifest's Secrets but the diagnostics server's CA Secret, whose
+// own test is TestDiagnosticsCAObjectsAreCreatedEmpty.
+func webhookSecrets(m *chart.Manifest) []*corev1.Secret {
+	var out []*corev1.Secret
+	for _, s := range chart.All[*corev1.Secret](m) {
+		if s.Name != diagnosticsCA {
+			out = append(out, s)
+		}
 	}
 	return out
 }
