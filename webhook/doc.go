@@ -2,7 +2,8 @@
 // injector: the controller-runtime admission.Handler for pod CREATE requests
 // (PodInjector), the validating handler that gives whoever applies a workload
 // the warnings its pods would get (WorkloadValidator), the namespace lookup
-// and config provider they read, their metrics, and the server (Run) with
+// and config provider they read (with the diagnostics CA bundle that
+// DiagnosticsCAReader keeps in it), their metrics, and the server (Run) with
 // its TLS, /metrics, /healthz and /readyz.
 //
 // Its invariant: every patch is jsonpatch's diff of the pod before and after
