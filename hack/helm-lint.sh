@@ -2,7 +2,8 @@
 # Lints the chart (helm lint --strict) and renders it (helm template) with every combination
 # of the values that change its structure: tls.mode x webhook.url set/unset x monitors on/off
 # (with the auditor and its restarts; off without the auditor) x replicaCount 1/2 x
-# failurePolicy, each rendering both webhook configurations; then the workload validator off.
+# failurePolicy, each rendering both webhook configurations and the diagnostics APIService
+# (never with insecureSkipTLSVerify); then the workload validator off, and diagnostics off.
 # Exits non-zero if any combination fails; prints them all.
 # Usage: hack/helm-lint.sh   (HELM=path/to/helm to use another helm binary)
 set -euo pipefail
@@ -24,7 +25,8 @@ runs=0
 
 # check NAME ARGS...: runs helm lint --strict and helm template with ARGS; the rendering must
 # hold both webhook configurations (the injector and the workload validator) unless
-# WANT_VALIDATING=0.
+# WANT_VALIDATING=0, and the diagnostics APIService unless WANT_DIAGNOSTICS=0; it never skips
+# TLS verification.
 check() {
   local name="$1"
   shift
@@ -47,6 +49,16 @@ check() {
         failures+=("template [$name] k8s $kube: no $kind")
       fi
     done
+    if [[ ${WANT_DIAGNOSTICS:-1} == 0 ]]; then
+      if grep -qi "diagnostics" <<<"$out"; then
+        failures+=("template [$name] k8s $kube: diagnostics is off but rendered")
+      fi
+    elif ! grep -qx "kind: APIService" <<<"$out"; then
+      failures+=("template [$name] k8s $kube: no APIService")
+    fi
+    if grep -qi "insecureSkipTLSVerify" <<<"$out"; then
+      failures+=("template [$name] k8s $kube: renders insecureSkipTLSVerify")
+    fi
   done
 }
 
@@ -85,6 +97,11 @@ done
 # The workload validator can be left out.
 WANT_VALIDATING=0 check "webhook.validateWorkloads=false" --set webhook.validateWorkloads=false
 
+# The diagnostics server: one replica and no aggregation into view, and left out.
+check "diagnostics.replicaCount=1 aggregateToView=false" --set diagnostics.replicaCount=1 \
+  --set diagnostics.rbac.aggregateToView=false
+WANT_DIAGNOSTICS=0 check "diagnostics.enabled=false" --set diagnostics.enabled=false
+
 # Values the chart must refuse: each has to fail.
 refused=(
   "tls.mode=vault"
@@ -92,6 +109,9 @@ refused=(
   "webhook.url=https://127.0.0.1:9443/inject"
   "tls.mode=secret"
   "auditor.period=0s"
+  "diagnostics.tls.certValidity=1d"
+  "diagnostics.sidecarPort=9184"
+  "diagnostics.podDisruptionBudget.minAvailable=2"
 )
 for set in "${refused[@]}"; do
   runs=$((runs + 1))
