@@ -29,7 +29,8 @@ const (
 // blocks, at least one and at most MaxDiagnosticsCACertificates roots, at
 // most MaxDiagnosticsCABytes. It returns the roots and the bundle
 // re-encoded (the blocks alone, without headers or surrounding text), which
-// is what pods get.
+// is what pods get: base64 lines only, so no $(VAR) the kubelet would expand
+// in an env value.
 func ParseDiagnosticsCA(data []byte) ([]*x509.Certificate, string, error) {
 	if len(data) > MaxDiagnosticsCABytes {
 		return nil, "", fmt.Errorf("the bundle is %d bytes long, more than %d", len(data), MaxDiagnosticsCABytes)
