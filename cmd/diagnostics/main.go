@@ -42,7 +42,7 @@ func run(ctx context.Context, opts diagnostics.RunOptions, log logr.Logger) erro
 // execute parses args, builds the logger and calls run; it returns the
 // exit code: 0, 1 when the server fails, 2 for bad flags.
 func execute(ctx context.Context, args []string, stdout, stderr io.Writer, run runFunc) int {
-	opts := newOptions()
+	opts := newOptions(os.Getenv("POD_NAMESPACE"))
 	fs := flag.NewFlagSet("diagnostics", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	opts.AddFlags(fs)
