@@ -1,6 +1,8 @@
 // Command gopherscope is the user's command line: `gopherscope inject` adds
-// the sidecar to manifests offline (GitOps, CI), `gopherscope version` prints
-// the version. The work is done in package cli.
+// the sidecar to manifests offline (GitOps, CI), `gopherscope top` and
+// `gopherscope profile` read injected pods through the diagnostics API,
+// `gopherscope version` prints the version. Installed as kubectl-gopherscope
+// it is a kubectl plugin. The work is done in package cli.
 package main
 
 import (

@@ -42,6 +42,9 @@ func (d download) run(ctx context.Context, client *diagClient) (n int64, err err
 	}()
 	body, err := client.stream(ctx, d.namespace, d.pod, d.resource, d.query)
 	if err != nil {
+		if ctx.Err() != nil {
+			return 0, fmt.Errorf("%s/%s: interrupted; %s not written", d.namespace, d.pod, d.path)
+		}
 		return 0, err
 	}
 	n, err = io.Copy(tmp, body)

@@ -2,13 +2,16 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/pprof/profile"
@@ -46,6 +49,10 @@ func TestProfiles(t *testing.T) {
 			_, _ = w.Write(heap[:len(heap)/2])
 			w.(http.Flusher).Flush()
 			panic(http.ErrAbortHandler)
+		case req.pod == "slow": // half now, the rest never
+			_, _ = w.Write(heap[:len(heap)/2])
+			w.(http.Flusher).Flush()
+			<-r.Context().Done()
 		case req.pod == "short": // ends cleanly, but half a profile
 			_, _ = w.Write(heap[:len(heap)/2])
 		case req.resource == api.Profile:
@@ -155,6 +162,20 @@ func TestProfiles(t *testing.T) {
 		})
 	}
 
+	t.Run("an interrupted download (Ctrl-C) leaves no file", func(t *testing.T) {
+		sub := t.TempDir()
+		ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+		defer cancel()
+		var stdout, stderr bytes.Buffer
+		code := Main(ctx, "gopherscope", append([]string{"profile", "slow", "--heap", "-o", filepath.Join(sub, "heap.pb.gz")}, kube...), Streams{Out: &stdout, ErrOut: &stderr})
+		if code != exitUsage || !strings.Contains(stderr.String(), fmt.Sprintf("shop/slow: interrupted after %d bytes;", len(heap)/2)) {
+			t.Errorf("exit code %d, stderr %q; want 2 and the interruption", code, stderr.String())
+		}
+		if files := filesIn(t, sub); len(files) != 0 {
+			t.Errorf("files left: %q", files)
+		}
+	})
+
 	t.Run("a goroutine dump goes to stdout as the app wrote it", func(t *testing.T) {
 		seen = nil
 		code, stdout, stderr := run(t, "", append([]string{"goroutines", "web-1", "--debug", "2"}, kube...)...)
@@ -211,7 +232,7 @@ func TestProfiles(t *testing.T) {
 // parseProfileFile parses a written profile with pprof's own parser.
 func parseProfileFile(t *testing.T, path string) *profile.Profile {
 	t.Helper()
-	f, err := os.Open(path) //nolint:gosec // the test's file
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,4 +257,3 @@ func firstSummaryRow(t *testing.T, stdout string) string {
 	t.Fatalf("no summary table in:\n%s", stdout)
 	return ""
 }
-

@@ -53,7 +53,7 @@ type fakeAggregator struct {
 func startAggregator(t *testing.T, apiServer *rest.Config, serve func(http.ResponseWriter, *http.Request, diagRequest)) *fakeAggregator {
 	t.Helper()
 	a := &fakeAggregator{serve: serve}
-	var proxy http.Handler = http.NotFoundHandler()
+	proxy := http.NotFoundHandler()
 	if apiServer != nil {
 		target, err := url.Parse(apiServer.Host)
 		if err != nil {
