@@ -29,6 +29,8 @@ type Knobs struct {
 	Growth Grower
 	// GCChurn makes the GC busy: POST and DELETE /gc-churn.
 	GCChurn GCChurner
+	// Burn keeps goroutines on the CPU: POST and DELETE /burn.
+	Burn Burner
 }
 
 // StopAll turns every knob back: parked and leaked goroutines exit, kept
@@ -39,6 +41,7 @@ func (k *Knobs) StopAll() {
 	k.Leak.Stop()
 	k.Growth.Stop()
 	k.GCChurn.Stop()
+	k.Burn.Stop()
 }
 
 // Parker keeps goroutines blocked until told to stop. It is safe for

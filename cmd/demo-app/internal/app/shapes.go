@@ -9,9 +9,10 @@ import (
 	"github.com/go-logr/logr"
 )
 
-// addShapeKnobs registers /leak, /grow and /gc-churn: the knobs that give
-// the app's numbers the shapes the sidecar's findings look for (a
-// goroutine leak, memory near the limit, GC pressure).
+// addShapeKnobs registers /leak, /grow, /gc-churn and /burn: the knobs
+// that give the app's numbers the shapes the sidecar's findings look for (a
+// goroutine leak, memory near the limit, GC pressure) and a hot function
+// for a CPU profile.
 func addShapeKnobs(mux *http.ServeMux, k *Knobs, log logr.Logger) {
 	mux.HandleFunc("POST /leak", func(w http.ResponseWriter, r *http.Request) {
 		s := r.URL.Query().Get("rate")
@@ -83,6 +84,25 @@ func addShapeKnobs(mux *http.ServeMux, k *Knobs, log logr.Logger) {
 		rate := k.GCChurn.Stop()
 		log.Info("stopped churning garbage", "bytesPerSecond", int64(rate))
 		writeJSON(w, map[string]int64{"stopped": int64(rate)})
+	})
+	mux.HandleFunc("POST /burn", func(w http.ResponseWriter, r *http.Request) {
+		s := r.URL.Query().Get("goroutines")
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			writeError(w, fmt.Errorf("parameter goroutines %q: want a number of goroutines", s))
+			return
+		}
+		if err := k.Burn.Start(n); err != nil {
+			writeError(w, err)
+			return
+		}
+		log.Info("burning CPU", "goroutines", n)
+		writeJSON(w, map[string]int64{"goroutines": int64(n)})
+	})
+	mux.HandleFunc("DELETE /burn", func(w http.ResponseWriter, _ *http.Request) {
+		n := k.Burn.Stop()
+		log.Info("stopped burning CPU", "goroutines", n)
+		writeJSON(w, map[string]int64{"stopped": int64(n)})
 	})
 }
 

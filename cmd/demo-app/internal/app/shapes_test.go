@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-logr/logr/testr"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/pprof/profile"
 )
 
 // knobServer starts the app handler on k; its knobs are turned back at cleanup.
@@ -193,5 +194,47 @@ func TestStartKnobsTurnsTheKnobsTheFlagsSet(t *testing.T) {
 	got := []int64{int64(leak), int64(growRate), int64(growUpTo), int64(churn), int64(live)}
 	if diff := cmp.Diff([]int64{5, 1 << 20, 2 << 20, 3 << 20, int64(DefaultGCChurnLive)}, got); diff != "" {
 		t.Errorf("leak, grow rate, up to, churn rate, live (-want +got):\n%s", diff)
+	}
+}
+
+// TestBurnKnobPutsBurnCPUInACPUProfile: while /burn runs, a CPU profile of
+// the process spends most of its samples in BurnCPU; DELETE stops it.
+func TestBurnKnobPutsBurnCPUInACPUProfile(t *testing.T) {
+	var k Knobs
+	srv := knobServer(t, &k)
+	for _, bad := range []string{"", "0", "65", "x"} {
+		if status, _ := call(t, http.MethodPost, srv.URL+"/burn?goroutines="+bad); status != http.StatusBadRequest {
+			t.Errorf("POST /burn?goroutines=%s = %d, want 400", bad, status)
+		}
+	}
+	status, body := call(t, http.MethodPost, srv.URL+"/burn?goroutines=1")
+	if diff := cmp.Diff(map[string]any{"goroutines": 1.0}, body); status != 200 || diff != "" {
+		t.Fatalf("POST /burn = %d (-want +got):\n%s", status, diff)
+	}
+	var buf bytes.Buffer
+	if err := pprof.StartCPUProfile(&buf); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	pprof.StopCPUProfile()
+	p, err := profile.Parse(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total, burning int64
+	for _, s := range p.Sample {
+		total += s.Value[0]
+		for _, loc := range s.Location {
+			if len(loc.Line) > 0 && strings.HasSuffix(loc.Line[0].Function.Name, ".BurnCPU") {
+				burning += s.Value[0]
+				break
+			}
+		}
+	}
+	if total == 0 || burning*2 < total {
+		t.Errorf("BurnCPU has %d of %d CPU samples; want most of them", burning, total)
+	}
+	if _, body = call(t, http.MethodDelete, srv.URL+"/burn"); body["stopped"] != 1.0 {
+		t.Errorf("DELETE /burn = %v, want 1 stopped", body)
 	}
 }
