@@ -87,11 +87,13 @@ func startNode() error {
 }
 
 // chartValuesFor are the only values a user of locally built images sets:
-// the images and one replica. The TLS mode is the chart's default
+// the images (the webhook's, the diagnostics server's and the sidecar's)
+// and one replica. The TLS mode is the chart's default
 // (self-managed), which needs no cert-manager.
 func chartValuesFor(im localcluster.NodeImages) map[string]any {
 	return map[string]any{
 		"image":        map[string]any{"tag": im.Version},
+		"diagnostics":  map[string]any{"image": map[string]any{"tag": im.Version}, "replicaCount": 1},
 		"injection":    map[string]any{"sidecar": map[string]any{"image": map[string]any{"tag": im.Version}}},
 		"replicaCount": 1,
 	}

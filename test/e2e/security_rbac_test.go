@@ -25,9 +25,9 @@ import (
 // is the table of SECURITY.md ("RBAC"): keep both in step.
 type grant struct {
 	// scope is "cluster" (a ClusterRole bound cluster-wide), "release" (a
-	// Role in the release's namespace) or "bound" (a ClusterRole the chart
-	// binds nowhere: granted only in the namespaces whose own RoleBinding
-	// binds it).
+	// Role in the release's namespace), "kube-system" (a Role there) or
+	// "bound" (a ClusterRole the chart binds nowhere: granted only in the
+	// namespaces whose own RoleBinding binds it).
 	scope string
 	// group, resource and name (a resourceName, "" for any) say what.
 	group, resource, name string
@@ -60,42 +60,74 @@ var (
 		{scope: "cluster", group: "admissionregistration.k8s.io", resource: "mutatingwebhookconfigurations", name: localcluster.DefaultRelease, verbs: []string{"list", "watch", "update"}, reason: "it keeps its own webhook configuration's caBundle equal to that CA"},
 		{scope: "cluster", group: "admissionregistration.k8s.io", resource: "validatingwebhookconfigurations", name: localcluster.DefaultRelease, verbs: []string{"list", "watch", "update"}, reason: "the same for the workload validator's configuration"},
 	}
+	grantsDiagnosticsCA = []grant{
+		{scope: "release", resource: "configmaps", name: diagnosticsCA, verbs: []string{"get"}, reason: "the webhook reads the diagnostics server's public CA bundle, which it writes into every injected pod, and no other ConfigMap"},
+	}
 	grantsRolloutRestart = []grant{
 		{scope: "bound", resource: "pods/eviction", verbs: []string{"create"}, reason: "evict an uninjected pod of a Deployment, ReplicaSet, StatefulSet or DaemonSet (PodDisruptionBudgets apply) so that it is re-created with the sidecar; the ClusterRole `<fullname>-restart` is granted only where a namespace's own RoleBinding binds it"},
 	}
 )
 
-// rbacCombinations are the values that change what the chart grants.
+// diagnosticsCA is the diagnostics server's CA Secret and bundle ConfigMap
+// (one name, two kinds).
+const diagnosticsCA = localcluster.DefaultRelease + "-diagnostics-ca"
+
+// grantsDiagnostics are what the diagnostics server's own ServiceAccount
+// gets (diagnostics.enabled, the default). It is the second table of
+// SECURITY.md ("RBAC").
+var grantsDiagnostics = []grant{
+	{scope: "cluster", resource: "pods", verbs: []string{"get"}, reason: "it reads a pod (address, injection status) before it calls the pod's sidecar"},
+	{scope: "cluster", group: "apiregistration.k8s.io", resource: "apiservices", name: "v1alpha1.diagnostics.gopherscope.io", verbs: []string{"get", "update", "patch"}, reason: "it keeps its own APIService's caBundle equal to its roots"},
+	{scope: "release", resource: "secrets", name: diagnosticsCA, verbs: []string{"get", "update"}, reason: "it keeps its roots (and their keys) in this Secret, which the chart creates empty"},
+	{scope: "release", resource: "configmaps", name: diagnosticsCA, verbs: []string{"get", "update"}, reason: "it publishes their public bundle in this ConfigMap, which the chart creates empty"},
+	{scope: "cluster", group: "authentication.k8s.io", resource: "tokenreviews", verbs: []string{"create"}, reason: "delegated authentication (the ClusterRole system:auth-delegator)"},
+	{scope: "cluster", group: "authorization.k8s.io", resource: "subjectaccessreviews", verbs: []string{"create"}, reason: "delegated authorization: RBAC on pods/stats, pods/heap, … decides each request (system:auth-delegator)"},
+	{scope: "kube-system", resource: "configmaps", name: "extension-apiserver-authentication", verbs: []string{"get", "list", "watch"}, reason: "the API server's request-header client CA, which proves a request comes through it (the Role extension-apiserver-authentication-reader)"},
+}
+
+// rbacCombinations are the values that change what the chart grants: to
+// the webhook's ServiceAccount (grants) and to the diagnostics server's
+// (diagnostics).
 var rbacCombinations = []struct {
-	name   string
-	set    map[string]string
-	grants [][]grant
+	name        string
+	set         map[string]string
+	grants      [][]grant
+	diagnostics []grant
 }{
 	{name: "the defaults: the auditor on, two replicas electing it",
-		set:    map[string]string{"rbac.create": "true", "auditor.enabled": "true", "auditor.rolloutRestart": "false", "replicaCount": "2"},
-		grants: [][]grant{grantsWebhook, grantsAuditor, grantsLeaderElection}},
+		set:         map[string]string{"rbac.create": "true", "auditor.enabled": "true", "auditor.rolloutRestart": "false", "replicaCount": "2", "diagnostics.enabled": "true"},
+		grants:      [][]grant{grantsWebhook, grantsAuditor, grantsLeaderElection, grantsDiagnosticsCA},
+		diagnostics: grantsDiagnostics},
 	{name: "auditor.rolloutRestart adds evicting pods, only where a namespace binds its role",
-		set:    map[string]string{"auditor.rolloutRestart": "true"},
-		grants: [][]grant{grantsWebhook, grantsAuditor, grantsLeaderElection, grantsRolloutRestart}},
+		set:         map[string]string{"auditor.rolloutRestart": "true"},
+		grants:      [][]grant{grantsWebhook, grantsAuditor, grantsLeaderElection, grantsRolloutRestart, grantsDiagnosticsCA},
+		diagnostics: grantsDiagnostics},
 	{name: "one replica needs no election",
-		set:    map[string]string{"auditor.rolloutRestart": "false", "replicaCount": "1"},
-		grants: [][]grant{grantsWebhook, grantsAuditor}},
-	{name: "without the auditor the webhook only reads namespaces, LimitRanges and nodes",
-		set:    map[string]string{"auditor.enabled": "false", "replicaCount": "2"},
-		grants: [][]grant{grantsWebhook}},
+		set:         map[string]string{"auditor.rolloutRestart": "false", "replicaCount": "1"},
+		grants:      [][]grant{grantsWebhook, grantsAuditor, grantsDiagnosticsCA},
+		diagnostics: grantsDiagnostics},
+	{name: "without the auditor the webhook only reads namespaces, LimitRanges, nodes and the diagnostics CA bundle",
+		set:         map[string]string{"auditor.enabled": "false", "replicaCount": "2"},
+		grants:      [][]grant{grantsWebhook, grantsDiagnosticsCA},
+		diagnostics: grantsDiagnostics},
 	{name: "tls.mode=self adds its Secret and its webhook configurations, by name",
-		set:    map[string]string{"tls.mode": "self"},
+		set:         map[string]string{"tls.mode": "self"},
+		grants:      [][]grant{grantsWebhook, grantsTLSSelf, grantsDiagnosticsCA},
+		diagnostics: grantsDiagnostics},
+	{name: "diagnostics.enabled=false grants the diagnostics server nothing and the webhook no ConfigMap",
+		set:    map[string]string{"diagnostics.enabled": "false"},
 		grants: [][]grant{grantsWebhook, grantsTLSSelf}},
 	{name: "rbac.create=false grants nothing",
-		set:    map[string]string{"auditor.enabled": "true", "rbac.create": "false"},
+		set:    map[string]string{"auditor.enabled": "true", "rbac.create": "false", "diagnostics.enabled": "true"},
 		grants: nil},
 }
 
 // testRBACLeastPrivilege upgrades the release through every combination and
-// asks the API server's authorizer (SelfSubjectRulesReview, as the chart's
-// ServiceAccount) what that account may do, in the release's namespace and
-// in another one, beyond what any ServiceAccount may do. Any permission not
-// in the table, or missing from it, fails.
+// asks the API server's authorizer (SelfSubjectRulesReview, as each of the
+// chart's ServiceAccounts: the webhook's and the diagnostics server's) what
+// that account may do, in the release's namespace, in kube-system and in
+// another one, beyond what any ServiceAccount may do. Any permission not in
+// the tables, or missing from them, fails.
 func testRBACLeastPrivilege(t *testing.T, e *env) {
 	doc, err := os.ReadFile(filepath.Join(repoRoot, "SECURITY.md"))
 	if err != nil {
@@ -103,6 +135,9 @@ func testRBACLeastPrivilege(t *testing.T, e *env) {
 	}
 	if table := rbacTable(); !strings.Contains(string(doc), table) {
 		t.Errorf("SECURITY.md lacks the RBAC table of this test; put this in its RBAC section:\n%s", table)
+	}
+	if table := diagnosticsRBACTable(); !strings.Contains(string(doc), table) {
+		t.Errorf("SECURITY.md lacks the diagnostics server's RBAC table of this test; put this in its RBAC section:\n%s", table)
 	}
 	other := e.namespace(t, "rbac-elsewhere", nil)
 	// As a namespace's admin opts in to evictions (one line of kubectl).
@@ -118,40 +153,51 @@ func testRBACLeastPrivilege(t *testing.T, e *env) {
 			if err := e.release.Upgrade(t.Context(), c.set); err != nil {
 				t.Fatal(err)
 			}
-			want := map[string][]string{}
-			for _, g := range slices.Concat(c.grants...) {
-				for _, ns := range []string{e.release.Namespace, other} {
-					if g.scope == "cluster" || (g.scope == "release" && ns == e.release.Namespace) || (g.scope == "bound" && ns == other) {
-						want[ns] = append(want[ns], permissions(g.group, g.resource, g.name, g.verbs)...)
+			namespaces := []string{e.release.Namespace, "kube-system", other}
+			for _, account := range []struct {
+				name   string
+				grants []grant
+			}{
+				{localcluster.DefaultRelease, slices.Concat(c.grants...)},
+				{localcluster.DefaultRelease + "-diagnostics", c.diagnostics},
+			} {
+				want := map[string][]string{}
+				for _, g := range account.grants {
+					for _, ns := range namespaces {
+						if g.scope == "cluster" || (g.scope == "release" && ns == e.release.Namespace) ||
+							(g.scope == "kube-system" && ns == "kube-system") || (g.scope == "bound" && ns == other) {
+							want[ns] = append(want[ns], permissions(g.group, g.resource, g.name, g.verbs)...)
+						}
 					}
 				}
-			}
-			var got map[string][]string
-			deadline := time.Now().Add(20 * time.Second) // RBAC reaches the authorizer through informers
-			for {
-				got = map[string][]string{}
-				for _, ns := range []string{e.release.Namespace, other} {
-					if extra := grantedBeyondBaseline(t, e, ns); len(extra) > 0 {
-						got[ns] = extra
+				var got map[string][]string
+				deadline := time.Now().Add(20 * time.Second) // RBAC reaches the authorizer through informers
+				for {
+					got = map[string][]string{}
+					for _, ns := range namespaces {
+						if extra := grantedBeyondBaseline(t, e, account.name, ns); len(extra) > 0 {
+							got[ns] = extra
+						}
 					}
+					if cmp.Equal(sortedCopy(want), got) || time.Now().After(deadline) {
+						break
+					}
+					time.Sleep(300 * time.Millisecond)
 				}
-				if cmp.Equal(sortedCopy(want), got) || time.Now().After(deadline) {
-					break
+				if diff := cmp.Diff(sortedCopy(want), got); diff != "" {
+					t.Errorf("what the ServiceAccount %s may do beyond any ServiceAccount, by namespace (-table +authorizer):\n%s", account.name, diff)
 				}
-				time.Sleep(300 * time.Millisecond)
-			}
-			if diff := cmp.Diff(sortedCopy(want), got); diff != "" {
-				t.Errorf("what the chart's ServiceAccount may do beyond any ServiceAccount, by namespace (-table +authorizer):\n%s", diff)
 			}
 		})
 	}
 }
 
-// grantedBeyondBaseline lists "verb group/resource[/name]" the chart's
-// ServiceAccount may do in ns and a ServiceAccount without bindings may not.
-func grantedBeyondBaseline(t *testing.T, e *env, ns string) []string {
+// grantedBeyondBaseline lists "verb group/resource[/name]" the ServiceAccount
+// account of the release's namespace may do in ns and a ServiceAccount
+// without bindings may not.
+func grantedBeyondBaseline(t *testing.T, e *env, account, ns string) []string {
 	t.Helper()
-	sa := rulesOf(t, e, "system:serviceaccount:"+e.release.Namespace+":"+localcluster.DefaultRelease, ns)
+	sa := rulesOf(t, e, "system:serviceaccount:"+e.release.Namespace+":"+account, ns)
 	baseline := rulesOf(t, e, "system:serviceaccount:"+e.release.Namespace+":rbac-baseline", ns)
 	var extra []string
 	for _, p := range sa {
@@ -244,11 +290,23 @@ func rbacTable() string {
 	}{
 		{"always (rbac.create)", grantsWebhook}, {"auditor.enabled (default)", grantsAuditor},
 		{"auditor.enabled and replicaCount > 1 (default)", grantsLeaderElection}, {"tls.mode=self (default)", grantsTLSSelf},
+		{"diagnostics.enabled (default)", grantsDiagnosticsCA},
 		{"auditor.rolloutRestart, in namespaces you bind it", grantsRolloutRestart},
 	} {
 		for _, g := range part.grants {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", part.when, g.scope, cmpOr(g.group, "core"), g.resource, cmpOr(g.name, "any"), strings.Join(g.verbs, ", "), g.reason)
 		}
+	}
+	return b.String()
+}
+
+// diagnosticsRBACTable renders the diagnostics server's grants as the second
+// Markdown table of SECURITY.md.
+func diagnosticsRBACTable() string {
+	var b strings.Builder
+	b.WriteString("| scope | API group | resource | name | verbs | why |\n|---|---|---|---|---|---|\n")
+	for _, g := range grantsDiagnostics {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", g.scope, cmpOr(g.group, "core"), g.resource, cmpOr(g.name, "any"), strings.Join(g.verbs, ", "), g.reason)
 	}
 	return b.String()
 }

@@ -33,8 +33,8 @@ type ReleaseOptions struct {
 	Namespace string
 	// Values are merged over the values that point the webhook
 	// configuration at a local process (webhook.url on 127.0.0.1, tls.mode
-	// helm with 127.0.0.1 in the certificate), e.g.
-	// {"webhook": {"failurePolicy": "Fail"}}.
+	// helm with 127.0.0.1 in the certificate) and leave the diagnostics
+	// server out, e.g. {"webhook": {"failurePolicy": "Fail"}}.
 	Values map[string]any
 }
 
@@ -77,6 +77,9 @@ func (c *Cluster) InstallChart(ctx context.Context, opts ReleaseOptions) (*Relea
 	values := map[string]any{
 		"webhook": map[string]any{"url": fmt.Sprintf("https://127.0.0.1:%d/inject", port)},
 		"tls":     map[string]any{"mode": "helm", "ipAddresses": []any{"127.0.0.1"}},
+		// No kubelet runs its pod: an APIService without a backend would fail
+		// discovery, and with it namespace deletion.
+		"diagnostics": map[string]any{"enabled": false},
 	}
 	mergeValues(values, opts.Values)
 	r := &Release{Name: opts.Name, Namespace: opts.Namespace, WebhookPort: port, cluster: c.helmTarget()}

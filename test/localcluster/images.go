@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 )
 
 // NodeImages are the images a node cluster runs: ours, the demo app and the
@@ -22,19 +23,19 @@ type NodeImages struct {
 // imageRepository is where hack/images names our images (the chart's default).
 const imageRepository = "ghcr.io/gopherscope"
 
-// Ref is the reference of image name ("webhook", "sidecar", "demo-app", "pause").
+// Ref is the reference of image name ("webhook", "diagnostics", "sidecar", "demo-app", "pause").
 func (im NodeImages) Ref(name string) string { return imageRepository + "/" + name + ":" + im.Version }
 
-// BuildNodeImages builds the webhook, sidecar, demo-app and pause images for
+// BuildNodeImages builds the webhook, diagnostics, sidecar, demo-app and pause images for
 // this machine's architecture into outDir with hack/release.sh, the script
 // behind `make images`, stamped with version.
 func BuildNodeImages(ctx context.Context, repoRoot, outDir, version string) (NodeImages, error) {
-	images := []string{"webhook", "sidecar", "demo-app", "pause"}
+	images := []string{"webhook", "diagnostics", "sidecar", "demo-app", "pause"}
 	platform := "linux/" + runtime.GOARCH
 	cmd := exec.CommandContext(ctx, filepath.Join(repoRoot, "hack", "release.sh"), "images") //nolint:gosec // the repository's own release script
 	cmd.Dir = repoRoot
 	cmd.Env = append(os.Environ(), "VERSION="+version, "DIST="+outDir, "PLATFORMS="+platform,
-		"IMAGES=webhook sidecar demo-app pause")
+		"IMAGES="+strings.Join(images, " "))
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {

@@ -116,9 +116,10 @@ func startDemoNode(ctx context.Context, opts *Options, out *story, workDir strin
 // step 2, and waits for the webhook to be ready.
 func installOnNode(ctx context.Context, out *story, cluster *localcluster.NodeCluster, images localcluster.NodeImages) error {
 	out.step(2, "Installing the Helm chart: helm install gopherscope charts/gopherscope --namespace gopherscope --create-namespace --wait")
-	out.detail("--set image.tag=%[1]s --set injection.sidecar.image.tag=%[1]s --set tls.mode=helm --set replicaCount=1", images.Version)
+	out.detail("--set image.tag=%[1]s --set diagnostics.image.tag=%[1]s --set injection.sidecar.image.tag=%[1]s --set tls.mode=helm --set replicaCount=1 --set diagnostics.replicaCount=1", images.Version)
 	_, err := cluster.InstallChart(ctx, localcluster.ReleaseOptions{Values: map[string]any{
 		"image":        map[string]any{"tag": images.Version},
+		"diagnostics":  map[string]any{"image": map[string]any{"tag": images.Version}, "replicaCount": 1},
 		"injection":    map[string]any{"sidecar": map[string]any{"image": map[string]any{"tag": images.Version}}},
 		"tls":          map[string]any{"mode": "helm"},
 		"replicaCount": 1,
