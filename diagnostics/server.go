@@ -47,9 +47,21 @@ type Server struct {
 	sidecar *http.Client
 }
 
-// sidecarTimeout bounds a request to a sidecar beyond what the sidecar
-// allows the app (a profile's seconds and its own 10 s).
+// sidecarTimeout bounds any request to a sidecar: the longest profile,
+// the time the sidecar allows the app beyond it, and a margin.
 const sidecarTimeout = time.Duration(sidecardiag.MaxSeconds)*time.Second + sidecardiag.DefaultTimeout + 5*time.Second
+
+// sidecarDeadline is how long one request may wait for the sidecar's
+// answer to begin: what the app takes by design (a profile's seconds; 0
+// for a dump), the sidecar's allowance for the app, and a margin. A
+// sidecar that hangs is reported after that, not at the API server's
+// 60 s.
+func sidecarDeadline(resource, rawQuery string) time.Duration {
+	return sidecardiag.Duration(resource, rawQuery) + sidecardiag.DefaultTimeout + 5*time.Second
+}
+
+// errSidecarSlow ends a request whose sidecar did not answer in time.
+var errSidecarSlow = errors.New("the sidecar did not answer in time")
 
 // New returns a Server.
 func New(opts Options) *Server {
@@ -170,6 +182,11 @@ func (s *Server) forward(ctx context.Context, w *httpaudit.Response, r *http.Req
 	}
 	// The host is the pod's IP from the API server and the path is fixed;
 	// the sidecar checks the query against what each resource takes.
+	// Only the wait for the answer's start is bounded here; its body is
+	// bounded by the client's overall timeout.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	slow := time.AfterFunc(sidecarDeadline(pr.resource, r.URL.RawQuery), func() { cancel(errSidecarSlow) })
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil) //nolint:gosec // see above
 	if err != nil {
 		writeStatus(w, apierrors.NewBadRequest(err.Error()))
@@ -177,9 +194,10 @@ func (s *Server) forward(ctx context.Context, w *httpaudit.Response, r *http.Req
 	}
 	req.Header.Set(sidecardiag.UserHeader, who.GetName())
 	resp, err := s.sidecar.Do(req) //nolint:gosec // see above
+	slow.Stop()
 	if err != nil {
 		status := apierrors.NewServiceUnavailable(fmt.Sprintf("pod %s/%s: the sidecar at %s did not answer: %v", pr.namespace, pr.pod, addr, err))
-		if errors.Is(err, context.DeadlineExceeded) {
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(context.Cause(ctx), errSidecarSlow) {
 			status = apierrors.NewTimeoutError(fmt.Sprintf("pod %s/%s: the sidecar at %s did not answer in time", pr.namespace, pr.pod, addr), 0)
 		}
 		writeStatus(w, status)

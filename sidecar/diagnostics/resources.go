@@ -132,3 +132,19 @@ func (r resource) paramNames() string {
 	slices.Sort(names)
 	return strings.Join(names, ", ")
 }
+
+// Duration is how long the app takes, by design, to answer the resource
+// with this raw query (a profile's or trace's seconds, or their default);
+// 0 for dumps, for other resources and for a query the sidecar will refuse.
+// A client adds its allowance for the app and the network to it.
+func Duration(name, rawQuery string) time.Duration {
+	r, ok := resources[name]
+	if !ok {
+		return 0
+	}
+	_, d, err := r.query(rawQuery)
+	if err != nil {
+		return 0
+	}
+	return d
+}
