@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apiserver/pkg/authentication/authenticator"
 	"k8s.io/apiserver/pkg/authentication/authenticatorfactory"
@@ -38,6 +39,19 @@ const (
 // now, failing if the API server publishes none, and run keeps it current
 // until ctx ends.
 func FrontProxyFromCluster(ctx context.Context, client kubernetes.Interface) (fp FrontProxy, run func(context.Context), err error) {
+	// The controllers below read through informers that are not started
+	// yet, so their first read finds nothing either way: ask once
+	// directly, as k8s.io/apiserver's own delegating options do, to tell
+	// an API server without an aggregation layer from a slow start.
+	cm, err := client.CoreV1().ConfigMaps(authenticationConfigMapNamespace).Get(ctx, authenticationConfigMapName, metav1.GetOptions{})
+	if err != nil {
+		return FrontProxy{}, nil, fmt.Errorf("read %s/%s (is the API server's aggregation layer configured?): %w",
+			authenticationConfigMapNamespace, authenticationConfigMapName, err)
+	}
+	if cm.Data["requestheader-client-ca-file"] == "" {
+		return FrontProxy{}, nil, fmt.Errorf("%s/%s has no requestheader-client-ca-file: the API server's aggregation layer is not configured",
+			authenticationConfigMapNamespace, authenticationConfigMapName)
+	}
 	ca, err := dynamiccertificates.NewDynamicCAFromConfigMapController("front-proxy-ca", authenticationConfigMapNamespace,
 		authenticationConfigMapName, "requestheader-client-ca-file", client)
 	if err != nil {
@@ -49,10 +63,6 @@ func FrontProxyFromCluster(ctx context.Context, client kubernetes.Interface) (fp
 	if err := errors.Join(ca.RunOnce(ctx), headers.RunOnce(ctx)); err != nil {
 		return FrontProxy{}, nil, fmt.Errorf("read %s/%s (is the API server's aggregation layer configured?): %w",
 			authenticationConfigMapNamespace, authenticationConfigMapName, err)
-	}
-	if ca.CurrentCABundleContent() == nil {
-		return FrontProxy{}, nil, fmt.Errorf("%s/%s has no requestheader-client-ca-file: the API server's aggregation layer is not configured",
-			authenticationConfigMapNamespace, authenticationConfigMapName)
 	}
 	run = func(ctx context.Context) {
 		go ca.Run(ctx, 1)

@@ -78,6 +78,10 @@ func Run(ctx context.Context, opts RunOptions, log logr.Logger) error {
 			http.Error(w, "no certificates yet", http.StatusServiceUnavailable)
 			return
 		}
+		if fp.CA.CurrentCABundleContent() == nil {
+			http.Error(w, "the front proxy's CA is not read yet", http.StatusServiceUnavailable)
+			return
+		}
 		ok(w, r)
 	})
 	mux.Handle("/", New(Options{
