@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -58,6 +59,21 @@ const sidecarTimeout = time.Duration(sidecardiag.MaxSeconds)*time.Second + sidec
 // 60 s.
 func sidecarDeadline(resource, rawQuery string) time.Duration {
 	return sidecardiag.Duration(resource, rawQuery) + sidecardiag.DefaultTimeout + 5*time.Second
+}
+
+// sidecarQuery is the query passed to the sidecar: the request's, without
+// the API server's own timeout parameter, which client-go adds to every
+// request made with a timeout and the API server has already applied.
+func sidecarQuery(raw string) string {
+	if !strings.Contains(raw, "timeout=") {
+		return raw
+	}
+	values, err := url.ParseQuery(raw)
+	if err != nil {
+		return raw // the sidecar says what is wrong with it
+	}
+	values.Del("timeout")
+	return values.Encode()
 }
 
 // errSidecarSlow ends a request whose sidecar did not answer in time.
@@ -176,9 +192,10 @@ func (s *Server) servePod(ctx context.Context, w *httpaudit.Response, r *http.Re
 // forward asks the pod's sidecar and streams its answer back; a refusal
 // becomes a Status that names the pod and keeps the sidecar's reason.
 func (s *Server) forward(ctx context.Context, w *httpaudit.Response, r *http.Request, who user.Info, pr podResource, addr string) {
+	query := sidecarQuery(r.URL.RawQuery)
 	url := "https://" + addr + sidecardiag.PathPrefix + pr.resource
-	if r.URL.RawQuery != "" {
-		url += "?" + r.URL.RawQuery
+	if query != "" {
+		url += "?" + query
 	}
 	// The host is the pod's IP from the API server and the path is fixed;
 	// the sidecar checks the query against what each resource takes.
@@ -186,7 +203,7 @@ func (s *Server) forward(ctx context.Context, w *httpaudit.Response, r *http.Req
 	// bounded by the client's overall timeout.
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	slow := time.AfterFunc(sidecarDeadline(pr.resource, r.URL.RawQuery), func() { cancel(errSidecarSlow) })
+	slow := time.AfterFunc(sidecarDeadline(pr.resource, query), func() { cancel(errSidecarSlow) })
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil) //nolint:gosec // see above
 	if err != nil {
 		writeStatus(w, apierrors.NewBadRequest(err.Error()))

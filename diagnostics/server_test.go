@@ -81,6 +81,7 @@ func TestServerDelegatesToTheAPIServerAndReachesTheSidecar(t *testing.T) {
 	}{
 		{"a granted user gets the goroutine dump", &proxy, "alice", "shop/pods/checkout/goroutine?debug=1", 200, "goroutine profile: total "},
 		{"a granted user gets the pod's stats", &proxy, "alice", "shop/pods/checkout/stats", 200, `"namespace":"shop","pod":"checkout","interval":"1s"`},
+		{"the API server's timeout parameter is not passed on", &proxy, "alice", "shop/pods/checkout/stats?timeout=1m10s", 200, `"pod":"checkout"`},
 		{"stats take no query", &proxy, "alice", "shop/pods/checkout/stats?watch=true", 400, `pod shop/checkout: stats takes no query parameters, got \"watch=true\"`},
 		{"a resource the user is not granted is forbidden", &proxy, "alice", "shop/pods/checkout/heap", 403, `pods/heap.diagnostics.gopherscope.io \"checkout\" is forbidden`},
 		{"history is a resource of its own to grant", &proxy, "alice", "shop/pods/checkout/history", 403, `pods/history.diagnostics.gopherscope.io \"checkout\" is forbidden`},
