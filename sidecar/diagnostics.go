@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-logr/logr"
 
+	sidecarconf "github.com/gopherscope/gopherscope/config/names"
 	"github.com/gopherscope/gopherscope/sidecar/diagnostics"
 	"github.com/gopherscope/gopherscope/sidecar/history"
 )
@@ -21,7 +22,8 @@ func (s *Sampler) PprofBase() (string, error) {
 	}
 	port := s.pprofPort.Load()
 	if port == 0 {
-		return "", fmt.Errorf("the app's pprof has not answered yet (%s/ on %s)", s.pprofDir, s.targetHost)
+		return "", fmt.Errorf("the app's pprof has not answered at %s/ on %s (an app that serves none answers this way; one that serves it elsewhere needs the %s annotation)",
+			s.pprofDir, s.targetHost, "gopherscope.io/"+sidecarconf.FlagPprofPath)
 	}
 	return "http://" + net.JoinHostPort(s.targetHost, strconv.FormatInt(port, 10)) + s.pprofDir, nil
 }

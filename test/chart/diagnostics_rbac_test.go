@@ -112,7 +112,10 @@ func TestDiagnosticsServerIsGrantedExactlyWhatItNeeds(t *testing.T) {
 }
 
 func TestDiagnosticsUserRolesAggregateOnlyStats(t *testing.T) {
-	stats := []rbacv1.PolicyRule{{APIGroups: []string{"diagnostics.gopherscope.io"}, Resources: []string{"pods/stats", "pods/history"}, Verbs: []string{"get"}}}
+	stats := []rbacv1.PolicyRule{
+		{APIGroups: []string{"diagnostics.gopherscope.io"}, Resources: []string{"pods/stats", "pods/history"}, Verbs: []string{"get"}},
+		{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "list"}},
+	}
 	profiles := []rbacv1.PolicyRule{{
 		APIGroups: []string{"diagnostics.gopherscope.io"},
 		Resources: []string{"pods/profile", "pods/trace", "pods/heap", "pods/allocs", "pods/goroutine", "pods/mutex", "pods/block"},

@@ -59,7 +59,7 @@ func TestNodeDiagnosticsThroughTheAPIServer(t *testing.T) {
 	e := realNode(t)
 	out, err := waitAPIServiceAvailable(t, e)
 	if err != nil {
-		t.Fatalf("the diagnostics APIService is not Available: %v\n%s\ndiagnostics server log:\n%s", err, out, e.cluster.LogTail("diagnostics", 40))
+		t.Fatalf("the diagnostics APIService is not Available: %v\n%s\ndiagnostics server log:\n%s", err, out, e.componentLog(t, "diagnostics", 40))
 	}
 	t.Logf("kubectl get apiservice:\n%s", out)
 
@@ -151,9 +151,9 @@ func TestNodeDiagnosticsThroughTheAPIServer(t *testing.T) {
 	t.Run("bad requests get clear statuses", func(t *testing.T) {
 		expectStatus(t, e, profilesUser, ns, "no-such-pod", api.Heap, "", http.StatusNotFound, "no-such-pod")
 		expectStatus(t, e, profilesUser, ns, plainPod.Name, api.Heap, "", http.StatusNotFound, plainPod.Name)
-		expectStatus(t, e, profilesUser, ns, noPprofPod.Name, api.Heap, "", http.StatusNotFound, noPprofPod.Name)
+		expectStatus(t, e, profilesUser, ns, noPprofPod.Name, api.Heap, "", http.StatusServiceUnavailable, "pprof has not answered")
 		expectStatus(t, e, profilesUser, ns, burner.Name, api.Profile, "seconds=60", http.StatusBadRequest, "45")
-		expectStatus(t, e, profilesUser, ns, burner.Name, "cmdline", "", http.StatusNotFound, "")
+		expectStatus(t, e, profilesUser, ns, burner.Name, "cmdline", "", http.StatusForbidden, "pods/cmdline")
 	})
 	t.Run("the sidecar's port gives nothing without the client certificate", func(t *testing.T) {
 		addr := net.JoinHostPort(burner.Status.PodIP, strconv.Itoa(int(portOf(sidecarOf(burner), config.SidecarDiagnosticsPortName))))
@@ -238,6 +238,20 @@ func waitAPIServiceAvailable(t *testing.T, e *nodeEnv) (string, error) {
 	return string(out), err
 }
 
+// componentLog is the end of the log of the chart's component's first pod.
+func (e *nodeEnv) componentLog(t *testing.T, component string, lines int64) string {
+	t.Helper()
+	pods, err := e.client.CoreV1().Pods(e.release.Namespace).List(t.Context(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/component=" + component})
+	if err != nil || len(pods.Items) == 0 {
+		return fmt.Sprintf("(no %s pod: %v)", component, err)
+	}
+	body, err := e.client.CoreV1().Pods(e.release.Namespace).GetLogs(pods.Items[0].Name, &corev1.PodLogOptions{TailLines: &lines}).DoRaw(t.Context())
+	if err != nil {
+		return fmt.Sprintf("(log of %s: %v)", pods.Items[0].Name, err)
+	}
+	return string(body)
+}
+
 // diagnosticsRoles finds the chart's two user ClusterRoles.
 func diagnosticsRoles(t *testing.T, e *nodeEnv) (stats, profiles string) {
 	t.Helper()
@@ -319,7 +333,11 @@ func parseQuery(q string) (map[string]string, error) {
 // says want.
 func expectStatus(t *testing.T, e *nodeEnv, user, ns, pod, resource, query string, code int, want string) {
 	t.Helper()
+	start := time.Now()
 	status, body := diagGet(t, e, user, ns, pod, resource, query)
+	if d := time.Since(start); d > 3*time.Second {
+		t.Logf("%s of %s?%s as %s took %s", resource, pod, query, user, d.Round(100*time.Millisecond))
+	}
 	var s metav1.Status
 	_ = json.Unmarshal(body, &s)
 	if status != code || !strings.Contains(s.Message, want) {
