@@ -141,7 +141,9 @@ func (h *Handler) serve(ex *httpaudit.Response, r *http.Request, name string) *r
 	case errors.Is(err, ErrPprofDisabled):
 		return refuse(http.StatusNotFound, "%s", err)
 	case err != nil:
-		return &refusal{status: http.StatusServiceUnavailable, reason: err.Error(), retryAfter: 5 * time.Second}
+		// No Retry-After: an app that serves no pprof never will, and
+		// client-go would retry a 503 with one ten times before saying so.
+		return refuse(http.StatusServiceUnavailable, "%s", err)
 	}
 	release, ref := h.guard.admit(res, length)
 	if ref != nil {
