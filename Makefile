@@ -91,7 +91,7 @@ demo: build $(BIN)/helm controlplane modules ## The whole product end to end on 
 	go run ./test/demo
 
 .PHONY: bench
-bench: build $(BIN)/helm controlplane ## Benchmarks against their floors (webhook on the local control plane, sidecar on the demo app); prints a table.
+bench: build $(BIN)/helm controlplane modules ## Benchmarks against their floors (webhook on the local control plane, sidecar on the demo app, diagnostics API on the real node); prints a table.
 	hack/bench.sh
 
 .PHONY: soak

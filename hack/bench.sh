@@ -3,13 +3,16 @@
 # /metrics (diagnostics), then hack/benchreport, which measures the real
 # binaries against their targets: pod creates through the local API server
 # with the webhook registered by the chart and without it, requests straight
-# to the webhook over TLS (diagnostics), and the sidecar next to the demo
-# app in each of its modes. It prints every figure with its floor and
-# target, marks misses and ends with "N of M targets met; misses: ...". It
-# exits 0 whatever the figures are (a failure to measure still exits
-# non-zero); pass --fail-on-miss to exit 1 on a miss, as a gate. Results go
-# to $BENCH_OUT (default bin/bench): gobench.txt and results.md. Extra
-# arguments are passed to benchreport (see `go run ./hack/benchreport -h`).
+# to the webhook over TLS (diagnostics), the sidecar next to the demo app
+# in each of its modes, and the diagnostics API on the real node (root and
+# containerd; it waits for /tmp/gopherscope-e2e.lock, the e2e tests' node
+# lock, and the table says why where the node cannot run). It prints every
+# figure with its floor and target, marks misses and ends with "N of M
+# targets met; misses: ...". It exits 0 whatever the figures are (a failure
+# to measure still exits non-zero); pass --fail-on-miss to exit 1 on a
+# miss, as a gate. Results go to $BENCH_OUT (default bin/bench):
+# gobench.txt and results.md. Extra arguments are passed to benchreport
+# (see `go run ./hack/benchreport -h`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${BENCH_OUT:-bin/bench}

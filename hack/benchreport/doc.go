@@ -6,9 +6,12 @@
 // configuration sends to bin/webhook and in one it does not; bin/sidecar
 // sampling the demo app every second, read from /proc, with the
 // stop-the-world pauses it imposes on the app read from the app's
-// runtime/metrics. Requests sent straight to the webhook over TLS and the Go
-// benchmarks are reported as diagnostics. It prints the table, marks
-// misses, ends with "N of M targets met; misses: ...", optionally writes the
-// table as Markdown for BENCHMARKS.md, and exits 0 unless --fail-on-miss is
-// given and a target was missed.
+// runtime/metrics; and, on the real node (test/localcluster) with the
+// chart installed, the diagnostics API: its server's RSS at rest, heap and
+// CPU profiles through the API server against the app's own pprof, and
+// `gopherscope top` over 100 injected pods. Requests sent straight to the
+// webhook over TLS and the Go benchmarks are reported as diagnostics. It
+// prints the table, marks misses, ends with "N of M targets met; misses:
+// ...", optionally writes the table as Markdown for BENCHMARKS.md, and
+// exits 0 unless --fail-on-miss is given and a target was missed.
 package main

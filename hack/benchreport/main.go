@@ -19,7 +19,8 @@ func main() {
 }
 
 // execute parses the flags and runs the report (or, internally, the
-// sidecar's CPU floor); it returns the exit code.
+// sidecar's CPU floor or the diagnostics API's measurements on the real
+// node); it returns the exit code.
 func execute() int {
 	opts := &options{}
 	fs := flag.NewFlagSet("benchreport", flag.ContinueOnError)
@@ -38,6 +39,13 @@ func execute() int {
 	if opts.FetchFloor != "" {
 		if err := runFetchFloor(ctx, strings.Split(opts.FetchFloor, ","), opts.FetchEvery); err != nil {
 			fmt.Fprintln(os.Stderr, "benchreport fetch floor:", err)
+			return 1
+		}
+		return 0
+	}
+	if opts.DiagNode != "" {
+		if err := runDiagnosticsNode(ctx, opts); err != nil {
+			fmt.Fprintln(os.Stderr, "benchreport diagnostics node:", err)
 			return 1
 		}
 		return 0

@@ -33,6 +33,12 @@ type options struct {
 	FetchFloor     string
 	FetchEvery     time.Duration
 	Parts          string
+	HeapRequests   int
+	CPUSeconds     int
+	CPURounds      int
+	TopPods        int
+	TopRuns        int
+	DiagNode       string
 }
 
 func (o *options) AddFlags(fs *flag.FlagSet) {
@@ -55,11 +61,17 @@ func (o *options) AddFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.ScrapersTime, "scrapers-duration", 36*time.Second, "length of each of the sidecar's 1-, 2- and 10-scraper windows (split into rounds)")
 	fs.DurationVar(&o.SourceTime, "source-duration", 20*time.Second, "length of the sidecar's window on the demo app's prometheus and pprof modes (RSS)")
 	fs.DurationVar(&o.FloorTime, "floor-duration", 20*time.Second, "length of the client_golang self-scrape window (the app's stop-the-world floor)")
-	fs.StringVar(&o.Parts, "parts", "webhook,sidecar", "what to measure live, comma-separated: webhook, sidecar (the Go benchmarks are always reported)")
+	fs.StringVar(&o.Parts, "parts", "webhook,sidecar,diagnostics", "what to measure live, comma-separated: webhook, sidecar, diagnostics (the diagnostics API on the real node: root, containerd; skipped with the reason where it cannot run; the Go benchmarks are always reported)")
+	fs.IntVar(&o.HeapRequests, "heap-requests", 20, "diagnostics: heap profiles through the API server, and as many straight from the app (the floor), paced at the sidecar's dump rate limit")
+	fs.IntVar(&o.CPUSeconds, "cpu-seconds", 5, "diagnostics: the seconds of each CPU profile")
+	fs.IntVar(&o.CPURounds, "cpu-rounds", 3, "diagnostics: CPU profiles through the API server, and as many straight from the app (the floor)")
+	fs.IntVar(&o.TopPods, "top-pods", 100, "diagnostics: injected pods `gopherscope top` lists (one Deployment; the kubelet runs at most 110 pods)")
+	fs.IntVar(&o.TopRuns, "top-runs", 5, "diagnostics: timed runs of `gopherscope top`, and as many of the floor")
 	fs.StringVar(&o.WebhookEnv, "webhook-env", "", "comma-separated KEY=VALUE added to the webhook's environment (e.g. GOGC=200)")
 	fs.StringVar(&o.SidecarEnv, "sidecar-env", "", "comma-separated KEY=VALUE environment of the sidecar (e.g. GOMAXPROCS=1)")
 	fs.StringVar(&o.FetchFloor, fetchFloorFlag, "", "internal: run as the sidecar's CPU floor, fetching these comma-separated URLs")
 	fs.DurationVar(&o.FetchEvery, "fetch-interval", time.Second, "internal: the floor's fetch interval")
+	fs.StringVar(&o.DiagNode, diagNodeFlag, "", "internal: measure the diagnostics API on the real node (inside its network namespace) and write the rows to this file")
 }
 
 func (o *options) Validate() error {
@@ -70,6 +82,10 @@ func (o *options) Validate() error {
 	if o.Connections < 1 || o.Rate <= 0 || o.Rounds < 1 || o.CreateRounds < 1 || o.CreateRate <= 0 || o.LargeRate <= 0 {
 		errs = append(errs, fmt.Errorf("--connections %d, --rate %g, --create-rate %g, --large-rate %g, --rounds %d and --create-rounds %d must be positive",
 			o.Connections, o.Rate, o.CreateRate, o.LargeRate, o.Rounds, o.CreateRounds))
+	}
+	if o.HeapRequests < 1 || o.CPURounds < 1 || o.TopRuns < 1 || o.TopPods < 1 || o.CPUSeconds < 1 || o.CPUSeconds > 45 {
+		errs = append(errs, fmt.Errorf("--heap-requests %d, --cpu-rounds %d, --top-runs %d and --top-pods %d must be positive, --cpu-seconds %d between 1 and 45 (the diagnostics API's maximum)",
+			o.HeapRequests, o.CPURounds, o.TopRuns, o.TopPods, o.CPUSeconds))
 	}
 	for _, d := range []time.Duration{o.CreateDuration, o.LargeDuration, o.LoadDuration, o.SampleOnly, o.ScrapersTime, o.SourceTime, o.FloorTime} {
 		if d < 5*time.Second {

@@ -58,6 +58,12 @@ func run(ctx context.Context, opts *options, out io.Writer) (err error) {
 		}
 	}
 
+	if slices.Contains(parts, "diagnostics") {
+		if err := benchDiagnostics(ctx, opts, filepath.Join(workDir, "diagnostics"), t, logf); err != nil {
+			return err
+		}
+	}
+
 	header := machine()
 	p.printf("\n%s\n\n", header)
 	if err := t.print(out); err != nil {
