@@ -79,3 +79,20 @@ top-a-4     11           1.1Mi   0.10   90µs        1.0Ki     goroutine_leak
 		t.Errorf("answeredRows of nothing = %d; want 0", got)
 	}
 }
+
+func TestParseRSSSplitsResidentMemoryIntoAnonymousAndFileBacked(t *testing.T) {
+	status := "Name:\tdiagnostics\nVmRSS:\t   51404 kB\nRssAnon:\t   30720 kB\nRssFile:\t   20480 kB\nRssShmem:\t       204 kB\n"
+	got, err := parseRSS(status)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (residentMemory{total: 51404 << 10, anon: 30 << 20, file: 20 << 20}); got != want {
+		t.Errorf("parseRSS = %+v; want %+v", got, want)
+	}
+	if got.String() != "50.2 MiB (anonymous 30.0 MiB, file-backed 20.0 MiB)" {
+		t.Errorf("String() = %q", got.String())
+	}
+	if _, err := parseRSS("Name:\tx\nVmRSS:\t1 kB\n"); err == nil {
+		t.Error("parseRSS without RssAnon and RssFile = nil error; want one")
+	}
+}

@@ -109,12 +109,12 @@ func measureDiagnostics(ctx context.Context, opts *options, logf func(string, ..
 	if err := sleep(ctx, restDuration); err != nil {
 		return nil, err
 	}
-	rest, err := rig.ReadUsage(server)
+	rest, err := readRSS(server)
 	if err != nil {
 		return nil, err
 	}
 	rows = append(rows, row{group: diagGroup, figure: fmt.Sprintf("diagnostics server RSS at rest (chart installed, APIService Available, %s without requests)", restDuration),
-		value: rig.MiB(rest.RSSBytes), target: "≤ " + rig.MiB(diagRSSTarget), verdict: judge(rest.RSSBytes <= diagRSSTarget)})
+		value: rest.String(), target: "≤ " + rig.MiB(diagRSSTarget), verdict: judge(rest.total <= diagRSSTarget)})
 
 	profiles, err := n.measureProfiles(ctx, opts)
 	if err != nil {
@@ -126,12 +126,12 @@ func measureDiagnostics(ctx context.Context, opts *options, logf func(string, ..
 		return nil, err
 	}
 	rows = append(rows, top...)
-	after, err := rig.ReadUsage(server)
+	after, err := readRSS(server)
 	if err != nil {
 		return nil, err
 	}
 	rows = append(rows, row{group: diagGroup, figure: "diagnostics server RSS after the runs above",
-		value: rig.MiB(after.RSSBytes), target: "—"})
+		value: after.String(), target: "—"})
 	logf("diagnostics API: measured in %s", time.Since(start).Round(time.Second))
 	return rows, nil
 }

@@ -57,6 +57,11 @@ func (n *diagNode) measureProfiles(ctx context.Context, opts *options) ([]row, e
 		return nil, fmt.Errorf("keep %s live in the demo app: %w", liveHeap, err)
 	}
 	direct := &http.Client{Timeout: diagRequestTimeout}
+	// A heap profile is as of the last GC: one now, so that every profile
+	// below holds the whole live heap.
+	if _, err := fetch(ctx, direct, podURL(pod, demoDebugPort, "/debug/pprof/heap?gc=1")); err != nil {
+		return nil, fmt.Errorf("run a GC in the demo app: %w", err)
+	}
 
 	var heap, heapFloor []time.Duration
 	var inuse int64

@@ -30,7 +30,9 @@ func (n *diagNode) measureTop(ctx context.Context, opts *options) ([]row, error)
 	if err != nil {
 		return nil, err
 	}
-	client, err := kubernetes.NewForConfig(n.cluster.Config())
+	cfg := n.cluster.Config()
+	cfg.QPS, cfg.Burst = 100, topStatsConcurrency // no client-side throttling of the waits' rounds
+	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("client for the diagnostics API: %w", err)
 	}
