@@ -48,6 +48,8 @@ func TestNodeSelfManagedTLSWithTwoReplicasRotatesKeepsTheCABundleAndSurvivesAWeb
 	values := chartValuesFor(e.images)
 	values["replicaCount"] = 2
 	values["auditor"] = map[string]any{"enabled": false} // the shared release's auditor is enough
+	// The diagnostics API is cluster-wide: the shared release serves it.
+	values["diagnostics"] = map[string]any{"enabled": false}
 	// A serving certificate renewed a minute after it is issued, valid three more.
 	values["tls"] = map[string]any{"mode": "self", "self": map[string]any{"validity": "4m", "renewBefore": "3m", "checkInterval": "10s"}}
 	full := selfReleaseName + "-gopherscope"

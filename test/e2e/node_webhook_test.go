@@ -23,7 +23,7 @@ import (
 // webhookDeployment is the chart's webhook Deployment.
 func (e *nodeEnv) webhookDeployment(t *testing.T) *appsv1.Deployment {
 	t.Helper()
-	list, err := e.client.AppsV1().Deployments(e.release.Namespace).List(t.Context(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/instance=" + e.release.Name})
+	list, err := e.client.AppsV1().Deployments(e.release.Namespace).List(t.Context(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/instance=" + e.release.Name + ",app.kubernetes.io/component=webhook"})
 	if err != nil || len(list.Items) != 1 {
 		t.Fatalf("the release's webhook Deployment: %v (%d found)", err, len(list.Items))
 	}
