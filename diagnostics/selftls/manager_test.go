@@ -237,7 +237,7 @@ func checkCertificates(t *testing.T, name string, m *Manager, bundle string, now
 	sidecarConf.Time = now // the handshakes happen at the test's clock
 	clientConf := &tls.Config{
 		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return m.ClientCertificate() },
-		InsecureSkipVerify:   true, //nolint:gosec // the sidecar's certificate is self-signed; its side is checked here
+		InsecureSkipVerify:   true, // the sidecar's certificate is self-signed; its side is checked here
 		MinVersion:           tls.VersionTLS12,
 		Time:                 now,
 	}

@@ -158,7 +158,7 @@ func TestNodeDiagnosticsThroughTheAPIServer(t *testing.T) {
 	t.Run("the sidecar's port gives nothing without the client certificate", func(t *testing.T) {
 		addr := net.JoinHostPort(burner.Status.PodIP, strconv.Itoa(int(portOf(sidecarOf(burner), config.SidecarDiagnosticsPortName))))
 		client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
-			TLSClientConfig: &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}, //nolint:gosec // the client's side is under test
+			TLSClientConfig: &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}, // the client's side is under test
 		}}
 		for _, path := range []string{"/heap", "/debug/pprof/heap", "/goroutine?debug=2", "/"} {
 			resp, err := client.Get("https://" + addr + path)

@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"sync"
 )
 
@@ -64,9 +65,6 @@ func BurnCPU(stop <-chan struct{}) {
 		for i := range 100_000 {
 			x = math.Sqrt(x + float64(i))
 		}
-		burnSink = x
+		runtime.KeepAlive(x) // the computation is the point: keep it
 	}
 }
-
-// burnSink keeps the computation from being optimized away.
-var burnSink float64
