@@ -145,11 +145,7 @@ func (p rootPolicy) advance(r roots, now time.Time) (roots, bool, error) {
 
 // newRoot makes a self-signed CA certificate valid from now for validity.
 func newRoot(now time.Time, validity time.Duration) (keyPair, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return keyPair{}, err
-	}
-	serial, err := serialNumber()
+	key, serial, err := newKey()
 	if err != nil {
 		return keyPair{}, err
 	}
@@ -181,11 +177,7 @@ type leafSpec struct {
 // issue signs a leaf for spec with the signing root, valid from now for
 // validity (never past the root's own expiry).
 func (r roots) issue(spec leafSpec, now time.Time, validity time.Duration) (keyPair, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return keyPair{}, err
-	}
-	serial, err := serialNumber()
+	key, serial, err := newKey()
 	if err != nil {
 		return keyPair{}, err
 	}
@@ -210,8 +202,15 @@ func (r roots) issue(spec leafSpec, now time.Time, validity time.Duration) (keyP
 	return keyPair{cert: cert, key: key}, err
 }
 
-func serialNumber() (*big.Int, error) {
-	return rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 128))
+// newKey makes an ECDSA P-256 key and a random 128-bit serial number for
+// a new certificate.
+func newKey() (*ecdsa.PrivateKey, *big.Int, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 128))
+	return key, serial, err
 }
 
 func certPEM(c *x509.Certificate) []byte {
