@@ -12,6 +12,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -198,6 +199,33 @@ func TestNodeDiagnosticsThroughTheAPIServer(t *testing.T) {
 		t.Errorf("the CPU profile's heaviest function is %q; want the app's BurnCPU", fn)
 	}
 
+	t.Run("gopherscope profile writes a heap profile, also as a kubectl plugin", func(t *testing.T) {
+		dir := t.TempDir()
+		if err := os.Symlink(filepath.Join(repoRoot, "bin", "gopherscope"), filepath.Join(dir, "kubectl-gopherscope")); err != nil {
+			t.Fatal(err)
+		}
+		file := filepath.Join(dir, "heap.pb.gz")
+		cmd := exec.CommandContext(t.Context(), e.cluster.Kubectl(), "gopherscope", "profile", burner.Name, "--heap", "-o", file,
+			"--kubeconfig", e.cluster.Kubeconfig(), "--as", profilesUser, "-n", ns)
+		cmd.Env = append(os.Environ(), "PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+		out, err := cmd.CombinedOutput()
+		t.Logf("kubectl gopherscope profile --heap:\n%s", out)
+		if err != nil {
+			t.Fatalf("kubectl gopherscope profile: %v", err)
+		}
+		f, err := os.Open(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = f.Close() }()
+		p, err := profile.Parse(f)
+		if err != nil {
+			t.Fatalf("the written heap profile does not parse: %v", err)
+		}
+		if fn := heaviest(p, "inuse_space"); !strings.Contains(fn, "/cmd/demo-app/") || !strings.Contains(string(out), "demo-app") {
+			t.Errorf("heaviest in-use function %q, summary above; want the demo app's allocator in both", fn)
+		}
+	})
 	t.Run("a trace parses", func(t *testing.T) {
 		status, body := diagGet(t, e, profilesUser, ns, burner.Name, api.Trace, "seconds=2")
 		if status != http.StatusOK {
