@@ -22,6 +22,11 @@ import (
 const (
 	// DefaultDiagnosticsCAInterval is how often the bundle is read again.
 	DefaultDiagnosticsCAInterval = 30 * time.Second
+	// diagnosticsCAFirstInterval is how often it is read until a first
+	// good bundle is there: at install the webhook usually starts before
+	// the diagnostics server has published one, and the pods created in
+	// between get no diagnostics port.
+	diagnosticsCAFirstInterval = 2 * time.Second
 	// diagnosticsCAReadTimeout bounds one read.
 	diagnosticsCAReadTimeout = 10 * time.Second
 )
@@ -58,21 +63,23 @@ var _ manager.LeaderElectionRunnable = (*DiagnosticsCAReader)(nil)
 // NeedLeaderElection is false: every replica injects pods.
 func (r *DiagnosticsCAReader) NeedLeaderElection() bool { return false }
 
-// Start reads the bundle now and then every Interval until ctx ends.
+// Start reads the bundle now and then every Interval (every 2 s until a
+// first good one is read) until ctx ends.
 func (r *DiagnosticsCAReader) Start(ctx context.Context) error {
 	interval := r.Interval
 	if interval <= 0 {
 		interval = DefaultDiagnosticsCAInterval
 	}
-	r.Refresh(ctx)
-	ticker := time.NewTicker(interval)
-	defer ticker.Stop()
 	for {
+		r.Refresh(ctx)
+		wait := interval
+		if r.bundle == "" {
+			wait = min(interval, diagnosticsCAFirstInterval)
+		}
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-ticker.C:
-			r.Refresh(ctx)
+		case <-time.After(wait):
 		}
 	}
 }

@@ -66,6 +66,7 @@ func TestNodeDiagnosticsThroughTheAPIServer(t *testing.T) {
 
 	ns := e.namespace(t, "node-diag", injectEnabled)
 	other := e.namespace(t, "node-diag-other", injectEnabled)
+	waitDiagnosticsInjected(t, e, ns)
 	statsRole, profilesRole := diagnosticsRoles(t, e)
 	bindRole(t, e, ns, statsUser, statsRole)
 	bindRole(t, e, ns, profilesUser, profilesRole)
@@ -264,6 +265,32 @@ func waitAPIServiceAvailable(t *testing.T, e *nodeEnv) (string, error) {
 		return err == nil && strings.Contains(string(out), "True"), nil
 	})
 	return string(out), err
+}
+
+// waitDiagnosticsInjected waits until the webhook gives pods of ns the
+// diagnostics port: it has read the CA bundle the diagnostics server
+// published (a pod created before that is injected without the port, with a
+// warning). It asks with server-side dry runs, which go through admission
+// and create nothing.
+func waitDiagnosticsInjected(t *testing.T, e *nodeEnv, ns string) {
+	t.Helper()
+	probe := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{GenerateName: "probe-", Namespace: ns},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{e.demoContainer()}},
+	}
+	var last *corev1.Pod
+	err := wait.PollUntilContextTimeout(t.Context(), time.Second, time.Minute, true, func(ctx context.Context) (bool, error) {
+		pod, err := e.client.CoreV1().Pods(ns).Create(ctx, probe, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+		if err != nil {
+			return false, err
+		}
+		last = pod
+		sc := sidecarOf(pod)
+		return sc != nil && hasPort(sc, config.SidecarDiagnosticsPortName), nil
+	})
+	if err != nil {
+		t.Fatalf("the webhook does not add the diagnostics port: %v; last dry run: %s\nwebhook log:\n%s", err, describePod(last), e.componentLog(t, "webhook", 20))
+	}
 }
 
 // componentLog is the end of the log of the chart's component's first pod.
