@@ -52,10 +52,10 @@ const (
 // for the profiles role, nothing for another namespace's user. A 30 s CPU
 // profile of a burning app names its hot function, while the rest runs
 // beside it: a concurrent one is refused, a heap profile names the app's
-// allocating function, a goroutine dump its burning goroutine, and every
-// bad request gets a clear status. The sidecar's port gives nothing to a
-// client without the certificate, a trace parses, and a hung sidecar is a
-// timeout that leaves nothing behind.
+// allocating function, a goroutine dump its burning goroutine, every bad
+// request gets a clear status, the sidecar's port gives nothing to a
+// client without the certificate, and a hung sidecar (of another pod) is a
+// timeout that leaves nothing behind. Then a trace parses.
 func TestNodeDiagnosticsThroughTheAPIServer(t *testing.T) {
 	e := realNode(t)
 	out, err := waitAPIServiceAvailable(t, e)
@@ -187,6 +187,22 @@ func TestNodeDiagnosticsThroughTheAPIServer(t *testing.T) {
 		}
 	})
 
+	t.Run("a hung sidecar is a timeout that leaves nothing behind", func(t *testing.T) {
+		pod := e.waitPod(t, ns, "app=nopprof", "Ready", podReady)
+		pid := containerPID(t, statusOf(pod, config.SidecarContainerName))
+		if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+			t.Fatal(err)
+		}
+		var once sync.Once
+		resume := func() { once.Do(func() { _ = syscall.Kill(pid, syscall.SIGCONT) }) }
+		defer resume()
+		start := time.Now()
+		expectStatus(t, e, statsUser, ns, pod.Name, api.Stats, "", http.StatusGatewayTimeout, "did not answer in time")
+		t.Logf("a stopped sidecar answered 504 after %s", time.Since(start).Round(100*time.Millisecond))
+		resume()
+		waitStats(t, e, pod)
+	})
+
 	r := <-cpu
 	t.Logf("30 s CPU profile through the API server in %s", r.elapsed.Round(10*time.Millisecond))
 	if r.status != http.StatusOK {
@@ -237,21 +253,7 @@ func TestNodeDiagnosticsThroughTheAPIServer(t *testing.T) {
 			t.Errorf("the trace (%d bytes) has %d events: %v", len(body), events, err)
 		}
 	})
-	t.Run("a hung sidecar is a timeout that leaves nothing behind", func(t *testing.T) {
-		pod := e.waitPod(t, ns, "app=nopprof", "Ready", podReady)
-		pid := containerPID(t, statusOf(pod, config.SidecarContainerName))
-		if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
-			t.Fatal(err)
-		}
-		var once sync.Once
-		resume := func() { once.Do(func() { _ = syscall.Kill(pid, syscall.SIGCONT) }) }
-		defer resume()
-		start := time.Now()
-		expectStatus(t, e, statsUser, ns, pod.Name, api.Stats, "", http.StatusGatewayTimeout, "did not answer in time")
-		t.Logf("a stopped sidecar answered 504 after %s", time.Since(start).Round(100*time.Millisecond))
-		resume()
-		waitStats(t, e, pod)
-	})
+
 }
 
 // waitAPIServiceAvailable waits for kubectl to show the diagnostics
