@@ -124,6 +124,10 @@ func runReadmeBlock(ctx context.Context, t *testing.T, name, script string, env 
 	cmd.Dir, cmd.Env = repoRoot, env
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	// A block that fails before its last line leaves its background
+	// process (the port-forward) holding the output pipe: give up on
+	// the pipe soon after the shell exits instead of waiting for it.
+	cmd.WaitDelay = 5 * time.Second
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
