@@ -23,6 +23,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/retry"
 
+	"github.com/gopherscope/gopherscope/config"
 	sidecardiag "github.com/gopherscope/gopherscope/sidecar/diagnostics"
 )
 
@@ -36,7 +37,7 @@ type Options struct {
 	Client  kubernetes.Interface
 	Dynamic dynamic.Interface
 	// Namespace holds SecretName (the roots, keys and all) and
-	// ConfigMapName (the public bundle, key BundleKey). Both must exist:
+	// ConfigMapName (the public bundle, key config.DiagnosticsCAKey, which the webhook reads). Both must exist:
 	// the chart creates them empty, so the server's rights are limited to
 	// get and update on these two names.
 	Namespace, SecretName, ConfigMapName string
@@ -246,13 +247,13 @@ func (m *Manager) publishConfigMap(ctx context.Context, bundle []byte) error {
 		if err != nil {
 			return fmt.Errorf("read the diagnostics CA bundle ConfigMap %s/%s (the chart creates it): %w", m.opts.Namespace, m.opts.ConfigMapName, err)
 		}
-		if cm.Data[BundleKey] == string(bundle) {
+		if cm.Data[config.DiagnosticsCAKey] == string(bundle) {
 			return nil
 		}
 		if cm.Data == nil {
 			cm.Data = map[string]string{}
 		}
-		cm.Data[BundleKey] = string(bundle)
+		cm.Data[config.DiagnosticsCAKey] = string(bundle)
 		if _, err := cms.Update(ctx, cm, metav1.UpdateOptions{}); err != nil {
 			return fmt.Errorf("write the diagnostics CA bundle ConfigMap %s/%s: %w", m.opts.Namespace, m.opts.ConfigMapName, err)
 		}

@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/gopherscope/gopherscope/config"
 	"github.com/gopherscope/gopherscope/internal/testlog"
 	sidecardiag "github.com/gopherscope/gopherscope/sidecar/diagnostics"
 	"github.com/gopherscope/gopherscope/test/chart"
@@ -210,10 +211,10 @@ func publishedBundle(t *testing.T, client kubernetes.Interface, dyn dynamic.Inte
 		t.Fatal(err)
 	}
 	caBundle, _, _ := unstructured.NestedString(svc.Object, "spec", "caBundle")
-	if pemBundle, err := base64.StdEncoding.DecodeString(caBundle); err != nil || string(pemBundle) != cm.Data[BundleKey] {
+	if pemBundle, err := base64.StdEncoding.DecodeString(caBundle); err != nil || string(pemBundle) != cm.Data[config.DiagnosticsCAKey] {
 		t.Errorf("the APIService's caBundle is not the ConfigMap's bundle (%v)", err)
 	}
-	return cm.Data[BundleKey]
+	return cm.Data[config.DiagnosticsCAKey]
 }
 
 // checkCertificates does the two handshakes the certificates are for: the

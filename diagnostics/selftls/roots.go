@@ -29,9 +29,6 @@ const (
 	keyPrevCert = "prev.crt"
 )
 
-// BundleKey is the key of the public bundle in its ConfigMap.
-const BundleKey = "ca.crt"
-
 // clockSkew backdates every certificate, so a peer whose clock is a little
 // behind accepts it.
 const clockSkew = 5 * time.Minute

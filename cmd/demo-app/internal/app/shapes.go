@@ -85,6 +85,12 @@ func addShapeKnobs(mux *http.ServeMux, k *Knobs, log logr.Logger) {
 		log.Info("stopped churning garbage", "bytesPerSecond", int64(rate))
 		writeJSON(w, map[string]int64{"stopped": int64(rate)})
 	})
+	addBurnKnob(mux, &k.Burn, log)
+}
+
+// addBurnKnob registers /burn: POST starts goroutines that burn CPU in
+// BurnCPU, DELETE stops them.
+func addBurnKnob(mux *http.ServeMux, b *Burner, log logr.Logger) {
 	mux.HandleFunc("POST /burn", func(w http.ResponseWriter, r *http.Request) {
 		s := r.URL.Query().Get("goroutines")
 		n, err := strconv.Atoi(s)
@@ -92,7 +98,7 @@ func addShapeKnobs(mux *http.ServeMux, k *Knobs, log logr.Logger) {
 			writeError(w, fmt.Errorf("parameter goroutines %q: want a number of goroutines", s))
 			return
 		}
-		if err := k.Burn.Start(n); err != nil {
+		if err := b.Start(n); err != nil {
 			writeError(w, err)
 			return
 		}
@@ -100,7 +106,7 @@ func addShapeKnobs(mux *http.ServeMux, k *Knobs, log logr.Logger) {
 		writeJSON(w, map[string]int64{"goroutines": int64(n)})
 	})
 	mux.HandleFunc("DELETE /burn", func(w http.ResponseWriter, _ *http.Request) {
-		n := k.Burn.Stop()
+		n := b.Stop()
 		log.Info("stopped burning CPU", "goroutines", n)
 		writeJSON(w, map[string]int64{"stopped": int64(n)})
 	})
