@@ -57,7 +57,8 @@ binaries() {
 		os=${p%/*} arch=${p#*/}
 		for b in $BINARIES; do
 			echo "go build ./cmd/$b -> dist/bin/${os}_$arch/$b ($VERSION)"
-			CGO_ENABLED=0 GOOS=$os GOARCH=$arch go build -trimpath -buildvcs=false \
+			# -tags grpcnotrace: as the Makefile's GO_TAGS says.
+			CGO_ENABLED=0 GOOS=$os GOARCH=$arch go build -trimpath -buildvcs=false -tags grpcnotrace \
 				-ldflags "-s -w -X github.com/gopherscope/gopherscope/version.Version=$VERSION" \
 				-o "$DIST/bin/${os}_$arch/$b" "$(package_of "$b")"
 		done

@@ -11,6 +11,12 @@ import (
 	"strings"
 )
 
+// BuildTags are the build tags the Makefile's GO_TAGS and hack/release.sh
+// give every binary: grpcnotrace keeps gRPC's golang.org/x/net/trace (and
+// its templates, which turn off the linker's dead code elimination) out of
+// the diagnostics server.
+const BuildTags = "grpcnotrace"
+
 // Binaries are the paths of freshly built binaries, by the last element of
 // their package path ("webhook", "sidecar", "demo-app", …).
 type Binaries map[string]string
@@ -23,7 +29,7 @@ func Build(ctx context.Context, repoRoot, outDir, version string, packages ...st
 		return nil, fmt.Errorf("create build dir: %w", err)
 	}
 	args := []string{
-		"build", "-trimpath",
+		"build", "-trimpath", "-tags", BuildTags,
 		"-ldflags", "-X github.com/gopherscope/gopherscope/version.Version=" + version,
 		"-o", outDir + string(filepath.Separator),
 	}
