@@ -11,10 +11,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/go-logr/logr"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
-	ctrl "sigs.k8s.io/controller-runtime"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/gopherscope/gopherscope/diagnostics"
 	"github.com/gopherscope/gopherscope/internal/logging"
@@ -22,21 +26,43 @@ import (
 )
 
 func main() {
-	ctx := ctrl.SetupSignalHandler()
-	os.Exit(execute(ctx, os.Args[1:], os.Stdout, os.Stderr, run))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := execute(ctx, os.Args[1:], os.Stdout, os.Stderr, run)
+	stop()
+	os.Exit(code)
 }
 
 // runFunc serves with valid options until ctx ends.
 type runFunc func(ctx context.Context, opts diagnostics.RunOptions, log logr.Logger) error
 
-// run finds the API server (--kubeconfig, or in-cluster) and serves.
+// run finds the API server and serves.
 func run(ctx context.Context, opts diagnostics.RunOptions, log logr.Logger) error {
-	cfg, err := ctrl.GetConfig()
+	cfg, err := restConfig()
 	if err != nil {
-		return fmt.Errorf("find the API server: %w", err)
+		return err
 	}
 	opts.RestConfig = cfg
 	return diagnostics.Run(ctx, opts, log)
+}
+
+// restConfig finds the API server as client-go's loading rules say:
+// $KUBECONFIG, ~/.kube/config, or in a pod its service account. Without a
+// QPS of its own the client is not rate limited on our side (QPS -1): the
+// server asks the API server once per diagnostics request (the pod, and a
+// SubjectAccessReview), `top` over 100 pods is 200 requests at once, and
+// the API server's priority and fairness is what should pace them.
+// (controller-runtime's GetConfig does the same; its root package is not
+// linked here, as its initializers alone add 3 MiB of resident memory.)
+func restConfig() (*rest.Config, error) {
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(clientcmd.NewDefaultClientConfigLoadingRules(),
+		&clientcmd.ConfigOverrides{}).ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("find the API server: %w", err)
+	}
+	if cfg.QPS == 0 {
+		cfg.QPS = -1
+	}
+	return cfg, nil
 }
 
 // execute parses args, builds the logger and calls run; it returns the
@@ -67,7 +93,7 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer, run r
 	}
 	defer flush()
 	log = log.WithValues("version", version.Version)
-	ctrl.SetLogger(log)
+	ctrllog.SetLogger(log) // the certificate watchers' logs
 	klog.SetLogger(log)
 	if err := run(ctx, opts.Run, log); err != nil {
 		log.Error(err, "diagnostics API stopped")

@@ -33,8 +33,8 @@ func newOptions(namespace string) *options {
 	}
 }
 
-// AddFlags defines the flags (and --kubeconfig, which controller-runtime
-// registers on the default flag set, is not needed in a pod).
+// AddFlags defines the flags (a pod needs no --kubeconfig; elsewhere,
+// $KUBECONFIG says where the API server is).
 func (o *options) AddFlags(fs *flag.FlagSet) {
 	r, s := &o.Run, &o.Self
 	fs.StringVar(&r.ListenAddress, "listen-address", r.ListenAddress, "address to serve the API on (HTTPS)")
