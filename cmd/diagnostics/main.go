@@ -15,8 +15,6 @@ import (
 	"syscall"
 
 	"github.com/go-logr/logr"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -37,32 +35,12 @@ type runFunc func(ctx context.Context, opts diagnostics.RunOptions, log logr.Log
 
 // run finds the API server and serves.
 func run(ctx context.Context, opts diagnostics.RunOptions, log logr.Logger) error {
-	cfg, err := restConfig()
+	cfg, err := diagnostics.RestConfig()
 	if err != nil {
 		return err
 	}
 	opts.RestConfig = cfg
 	return diagnostics.Run(ctx, opts, log)
-}
-
-// restConfig finds the API server as client-go's loading rules say:
-// $KUBECONFIG, ~/.kube/config, or in a pod its service account. Without a
-// QPS of its own the client is not rate limited on our side (QPS -1): the
-// server asks the API server once per diagnostics request (the pod, and a
-// SubjectAccessReview), `top` over 100 pods is 200 requests at once, and
-// the API server's priority and fairness is what should pace them.
-// (controller-runtime's GetConfig does the same; its root package is not
-// linked here, as its initializers alone add 3 MiB of resident memory.)
-func restConfig() (*rest.Config, error) {
-	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(clientcmd.NewDefaultClientConfigLoadingRules(),
-		&clientcmd.ConfigOverrides{}).ClientConfig()
-	if err != nil {
-		return nil, fmt.Errorf("find the API server: %w", err)
-	}
-	if cfg.QPS == 0 {
-		cfg.QPS = -1
-	}
-	return cfg, nil
 }
 
 // execute parses args, builds the logger and calls run; it returns the
