@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -182,39 +181,7 @@ func (n *diagNode) serverPID(ctx context.Context) (int, error) {
 	if len(pods.Items) != 1 || len(pods.Items[0].Status.ContainerStatuses) != 1 {
 		return 0, fmt.Errorf("want one diagnostics server pod with one container, found %d pods (chart value diagnostics.replicaCount is 1)", len(pods.Items))
 	}
-	return containerPID(pods.Items[0].Status.ContainerStatuses[0])
-}
-
-// containerPID is the main process of a running container, from its cgroup
-// in the memory hierarchy (cgroup v1) or the unified one.
-func containerPID(status corev1.ContainerStatus) (int, error) {
-	_, id, ok := strings.Cut(status.ContainerID, "://")
-	if !ok {
-		return 0, fmt.Errorf("container %s has no ID yet", status.Name)
-	}
-	for _, root := range []string{"/sys/fs/cgroup/memory/kubepods", "/sys/fs/cgroup/kubepods"} {
-		var dir string
-		_ = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
-			if err == nil && d.IsDir() && strings.HasSuffix(d.Name(), id) {
-				dir = path
-				return filepath.SkipAll
-			}
-			return nil
-		})
-		if dir == "" {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(dir, "cgroup.procs")) //nolint:gosec // a cgroup of the node's containers
-		if err != nil {
-			return 0, fmt.Errorf("processes of container %s: %w", status.Name, err)
-		}
-		fields := strings.Fields(string(b))
-		if len(fields) == 0 {
-			return 0, fmt.Errorf("container %s has no process", status.Name)
-		}
-		return strconv.Atoi(fields[0])
-	}
-	return 0, fmt.Errorf("no cgroup for container %s (%s) under kubepods", status.Name, id)
+	return localcluster.ContainerPID(pods.Items[0].Status.ContainerStatuses[0])
 }
 
 // demoDeployment is the demo app as a Go service's Deployment (restricted
@@ -271,7 +238,7 @@ func (n *diagNode) runDemo(ctx context.Context, name string, replicas int32, tim
 		if err != nil {
 			return false, nil //nolint:nilerr // the API server is busy; poll again
 		}
-		ready = slices.DeleteFunc(pods.Items, func(p corev1.Pod) bool { return !podReady(&p) })
+		ready = slices.DeleteFunc(pods.Items, func(p corev1.Pod) bool { return !localcluster.PodReady(&p) })
 		if time.Since(lastLog) > 20*time.Second {
 			n.logf("diagnostics API: %d of %d pods of %s Ready after %s", len(ready), replicas, name, time.Since(start).Round(time.Second))
 			lastLog = time.Now()
@@ -283,13 +250,6 @@ func (n *diagNode) runDemo(ctx context.Context, name string, replicas int32, tim
 	}
 	n.logf("diagnostics API: %d pods of %s Ready in %s", replicas, name, time.Since(start).Round(time.Second))
 	return ready, nil
-}
-
-// podReady says whether the pod runs with every container Ready.
-func podReady(pod *corev1.Pod) bool {
-	return pod.Status.Phase == corev1.PodRunning && slices.ContainsFunc(pod.Status.Conditions, func(c corev1.PodCondition) bool {
-		return c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue
-	})
 }
 
 // sleep waits d, or less if ctx ends.

@@ -89,7 +89,7 @@ func TestNodeDiagnosticsThroughTheAPIServer(t *testing.T) {
 
 	// The app burns CPU and keeps 32 MiB, for the profiles to find.
 	for _, knob := range []string{"/burn?goroutines=1", "/alloc?bytes=32MiB&keep=true"} {
-		if _, err := localcluster.Do(t.Context(), http.MethodPost, podURL(burner, demoAppPort, knob)); err != nil {
+		if _, err := localcluster.Do(t.Context(), http.MethodPost, localcluster.PodURL(burner, demoAppPort, knob)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -188,7 +188,7 @@ func TestNodeDiagnosticsThroughTheAPIServer(t *testing.T) {
 	})
 
 	t.Run("a hung sidecar is a timeout that leaves nothing behind", func(t *testing.T) {
-		pod := e.waitPod(t, ns, "app=nopprof", "Ready", podReady)
+		pod := e.waitPod(t, ns, "app=nopprof", "Ready", localcluster.PodReady)
 		pid := containerPID(t, statusOf(pod, config.SidecarContainerName))
 		if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
 			t.Fatal(err)

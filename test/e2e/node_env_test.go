@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -189,7 +188,7 @@ func (e *nodeEnv) runDeployment(t *testing.T, d *appsv1.Deployment) *corev1.Pod 
 	if _, err := e.client.AppsV1().Deployments(d.Namespace).Create(t.Context(), d, metav1.CreateOptions{}); err != nil {
 		t.Fatalf("create deployment %s/%s: %v", d.Namespace, d.Name, err)
 	}
-	return e.waitPod(t, d.Namespace, "app="+d.Name, "Ready", podReady)
+	return e.waitPod(t, d.Namespace, "app="+d.Name, "Ready", localcluster.PodReady)
 }
 
 // waitPod waits up to 2 minutes for the one pod matching selector to satisfy ok.
@@ -208,16 +207,6 @@ func (e *nodeEnv) waitPod(t *testing.T, ns, selector, what string, ok func(*core
 		t.Fatalf("pod %s in %s not %s after 2m: %v\nlast seen: %s\n%s", selector, ns, what, err, describePod(last), e.cluster.LogTail("kubelet", 15))
 	}
 	return last
-}
-
-// podReady says whether every container and native sidecar of pod is Ready.
-func podReady(pod *corev1.Pod) bool {
-	if pod.Status.Phase != corev1.PodRunning {
-		return false
-	}
-	return slices.ContainsFunc(pod.Status.Conditions, func(c corev1.PodCondition) bool {
-		return c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue
-	})
 }
 
 // describePod is a one-line summary of a pod's state for failure messages.
@@ -251,48 +240,20 @@ func statusOf(pod *corev1.Pod, name string) corev1.ContainerStatus {
 	return corev1.ContainerStatus{}
 }
 
-// podURL is http://POD_IP:port/path, reachable from the node's network.
-func podURL(pod *corev1.Pod, port int, path string) string {
-	return "http://" + net.JoinHostPort(pod.Status.PodIP, strconv.Itoa(port)) + path
-}
-
-// containerCgroup finds the cgroup directory of a running container (by its
-// ID from the pod's status) in the memory hierarchy (v1) or the unified one.
+// containerCgroup is localcluster.ContainerCgroup, failing the test.
 func containerCgroup(t *testing.T, status corev1.ContainerStatus) string {
 	t.Helper()
-	_, id, ok := strings.Cut(status.ContainerID, "://")
-	if !ok {
-		t.Fatalf("container %s has no ID yet", status.Name)
-	}
-	for _, root := range []string{"/sys/fs/cgroup/memory/kubepods", "/sys/fs/cgroup/kubepods"} {
-		var found string
-		_ = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
-			if err == nil && d.IsDir() && strings.HasSuffix(d.Name(), id) {
-				found = path
-				return filepath.SkipAll
-			}
-			return nil
-		})
-		if found != "" {
-			return found
-		}
-	}
-	t.Fatalf("no cgroup for container %s (%s) under kubepods", status.Name, id)
-	return ""
-}
-
-// containerPID is the main process of a running container, read from the node.
-func containerPID(t *testing.T, status corev1.ContainerStatus) int {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(containerCgroup(t, status), "cgroup.procs"))
+	dir, err := localcluster.ContainerCgroup(status)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fields := strings.Fields(string(b))
-	if len(fields) == 0 {
-		t.Fatalf("container %s has no process", status.Name)
-	}
-	pid, err := strconv.Atoi(fields[0])
+	return dir
+}
+
+// containerPID is localcluster.ContainerPID, failing the test.
+func containerPID(t *testing.T, status corev1.ContainerStatus) int {
+	t.Helper()
+	pid, err := localcluster.ContainerPID(status)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,7 +51,7 @@ func TestNodeTunedPodRunsWithGOMEMLIMITSet(t *testing.T) {
 
 	// A few samples in (the finding would be raised on the first), the
 	// sidecar knows the limit is set.
-	waitForSample(t, podURL(pod, sidecarPort, "/metrics"), "the app's goroutines", func(s localcluster.Samples) bool {
+	waitForSample(t, localcluster.PodURL(pod, sidecarPort, "/metrics"), "the app's goroutines", func(s localcluster.Samples) bool {
 		return s.Has("go_goroutines") && s["gopherscope_target_up"] == 1
 	})
 	time.Sleep(3 * time.Second)
@@ -76,7 +76,7 @@ func TestNodeLeakingAppRaisesTheLeakFindingInMetrics(t *testing.T) {
 	series := `gopherscope_finding{kind="goroutine_leak",severity="warning"}`
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
-		s, err := localcluster.Scrape(t.Context(), podURL(pod, sidecarPort, "/metrics"))
+		s, err := localcluster.Scrape(t.Context(), localcluster.PodURL(pod, sidecarPort, "/metrics"))
 		if err == nil && s[series] == 1 {
 			break
 		}
@@ -108,7 +108,7 @@ func TestNodeLeakingAppRaisesTheLeakFindingInMetrics(t *testing.T) {
 // podFindings is the sidecar's GET /api/v1/findings of pod.
 func podFindings(t *testing.T, pod *corev1.Pod) []findings.Finding {
 	t.Helper()
-	body, err := localcluster.Get(t.Context(), podURL(pod, sidecarPort, sidecar.FindingsPath))
+	body, err := localcluster.Get(t.Context(), localcluster.PodURL(pod, sidecarPort, sidecar.FindingsPath))
 	if err != nil {
 		t.Fatalf("GET %s: %v", sidecar.FindingsPath, err)
 	}

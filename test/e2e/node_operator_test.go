@@ -78,8 +78,8 @@ func TestNodeOperatorPodMonitorScrapesEachSidecarOnce(t *testing.T) {
 	job := fmt.Sprintf("podMonitor/%s/%s-sidecars/0", e.release.Namespace, e.release.Name)
 	targets := waitTargetsUp(t, prom, job, plainPod, ownPod)
 	for _, pod := range []*corev1.Pod{plainPod, ownPod} {
-		if u := targets[pod.Name].ScrapeURL; u != podURL(pod, sidecarPort, "/metrics") {
-			t.Errorf("the PodMonitor scrapes %s at %s, want its sidecar's %s", pod.Name, u, podURL(pod, sidecarPort, "/metrics"))
+		if u := targets[pod.Name].ScrapeURL; u != localcluster.PodURL(pod, sidecarPort, "/metrics") {
+			t.Errorf("the PodMonitor scrapes %s at %s, want its sidecar's %s", pod.Name, u, localcluster.PodURL(pod, sidecarPort, "/metrics"))
 		}
 	}
 	// The rules evaluate on what it scrapes; the sidecar-down alert watches

@@ -131,11 +131,11 @@ func TestNodePrometheusScrapesSidecarsThroughTheirAnnotations(t *testing.T) {
 	prom := startPrometheus(t, rules, classicJob(ns, e.cluster.Kubeconfig()))
 
 	targets := waitTargetsUp(t, prom, "kubernetes-pods", leakyPod, ownPod)
-	if u := targets[leakyPod.Name].ScrapeURL; u != podURL(leakyPod, sidecarPort, "/metrics") {
-		t.Errorf("the injected pod is scraped at %s, want its sidecar's %s", u, podURL(leakyPod, sidecarPort, "/metrics"))
+	if u := targets[leakyPod.Name].ScrapeURL; u != localcluster.PodURL(leakyPod, sidecarPort, "/metrics") {
+		t.Errorf("the injected pod is scraped at %s, want its sidecar's %s", u, localcluster.PodURL(leakyPod, sidecarPort, "/metrics"))
 	}
-	if u := targets[ownPod.Name].ScrapeURL; u != podURL(ownPod, demoDebugPort, "/metrics") {
-		t.Errorf("the pod with its own prometheus.io/* annotations is scraped at %s, want its app's %s", u, podURL(ownPod, demoDebugPort, "/metrics"))
+	if u := targets[ownPod.Name].ScrapeURL; u != localcluster.PodURL(ownPod, demoDebugPort, "/metrics") {
+		t.Errorf("the pod with its own prometheus.io/* annotations is scraped at %s, want its app's %s", u, localcluster.PodURL(ownPod, demoDebugPort, "/metrics"))
 	}
 
 	waitAlertPendingThenFiring(t, prom, "GoroutineLeakSuspected", leakyPod)

@@ -84,7 +84,7 @@ func TestReadmeInstallRunsOnTheRealNode(t *testing.T) {
 	runReadmeBlock(ctx, t, "install", blocks["install"], env)
 	runReadmeBlock(ctx, t, "opt-in", blocks["opt-in"], env)
 	after := e.waitPod(t, "shop", "app=checkout", "Ready with the sidecar", func(p *corev1.Pod) bool {
-		return p.DeletionTimestamp == nil && podReady(p) && sidecarOf(p) != nil
+		return p.DeletionTimestamp == nil && localcluster.PodReady(p) && sidecarOf(p) != nil
 	})
 	if got, want := sidecarOf(after).Image, images.Ref("sidecar"); got != want {
 		t.Errorf("the sidecar's image is %q, want %q", got, want)

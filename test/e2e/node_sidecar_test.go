@@ -46,14 +46,14 @@ func TestNodeAppStartsAndIsReadyWhenItsDebugPortNeverOpens(t *testing.T) {
 	}
 
 	// The sidecar serves, and says the app is not there.
-	if _, err := localcluster.Get(t.Context(), podURL(pod, sidecarPort, sidecarconf.SidecarHealthzPath)); err != nil {
+	if _, err := localcluster.Get(t.Context(), localcluster.PodURL(pod, sidecarPort, sidecarconf.SidecarHealthzPath)); err != nil {
 		t.Errorf("the sidecar's /healthz: %v", err)
 	}
-	_, err := localcluster.Get(t.Context(), podURL(pod, sidecarPort, sidecarconf.SidecarReadyzPath))
+	_, err := localcluster.Get(t.Context(), localcluster.PodURL(pod, sidecarPort, sidecarconf.SidecarReadyzPath))
 	if err == nil || !strings.Contains(err.Error(), "503") || !strings.Contains(err.Error(), "connection refused") {
 		t.Errorf("the sidecar's /readyz: %v; want 503 naming the refused connection to port %d", err, deadDebugPort)
 	}
-	samples := waitForSample(t, podURL(pod, sidecarPort, sidecarconf.SidecarMetricsPath), "the target reported down", func(s localcluster.Samples) bool {
+	samples := waitForSample(t, localcluster.PodURL(pod, sidecarPort, sidecarconf.SidecarMetricsPath), "the target reported down", func(s localcluster.Samples) bool {
 		return s.Has("gopherscope_target_up")
 	})
 	if samples["gopherscope_target_up"] != 0 || samples.Has("go_goroutines") {
@@ -73,7 +73,7 @@ func TestNodeAppStartsAndIsReadyWhenItsDebugPortNeverOpens(t *testing.T) {
 
 	// Nothing restarts while the app's debug port stays closed.
 	time.Sleep(5 * time.Second)
-	pod = e.waitPod(t, ns, "app=dead-port", "Ready", podReady)
+	pod = e.waitPod(t, ns, "app=dead-port", "Ready", localcluster.PodReady)
 	for _, name := range []string{config.SidecarContainerName, "app"} {
 		if s := statusOf(pod, name); s.RestartCount != 0 {
 			t.Errorf("%s restarted %d times: %s", name, s.RestartCount, describePod(pod))
@@ -98,7 +98,7 @@ func TestNodeSidecarImageThatCannotBePulledKeepsTheAppFromStartingUntilThePodOpt
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
 		pod = e.waitPod(t, ns, "app=no-pull", "listed", func(*corev1.Pod) bool { return true })
-		if app := statusOf(pod, "app"); app.State.Running != nil || app.State.Terminated != nil || podReady(pod) {
+		if app := statusOf(pod, "app"); app.State.Running != nil || app.State.Terminated != nil || localcluster.PodReady(pod) {
 			t.Fatalf("the app started although its sidecar's image cannot be pulled: %s", describePod(pod))
 		}
 		time.Sleep(time.Second)
@@ -115,7 +115,7 @@ func TestNodeSidecarImageThatCannotBePulledKeepsTheAppFromStartingUntilThePodOpt
 		t.Fatal(err)
 	}
 	pod = e.waitPod(t, ns, "app=no-pull", "Ready without a sidecar", func(p *corev1.Pod) bool {
-		return sidecarOf(p) == nil && p.DeletionTimestamp == nil && podReady(p)
+		return sidecarOf(p) == nil && p.DeletionTimestamp == nil && localcluster.PodReady(p)
 	})
 	if _, ok := pod.Annotations[config.AnnotationStatus]; ok {
 		t.Errorf("the opted-out pod carries %s: %s", config.AnnotationStatus, pod.Annotations[config.AnnotationStatus])

@@ -55,7 +55,7 @@ func TestNodeDeploymentRunsWithItsSidecarFirstAndReportsTheAppsGoroutines(t *tes
 
 	// The sidecar's view of the app, from the node's side of the network,
 	// against the app's own count read a moment later.
-	metricsURL := podURL(pod, sidecarPort, sidecarconf.SidecarMetricsPath)
+	metricsURL := localcluster.PodURL(pod, sidecarPort, sidecarconf.SidecarMetricsPath)
 	samples := waitForSample(t, metricsURL, "go_goroutines from the app", func(s localcluster.Samples) bool {
 		return s.Has("go_goroutines") && s["gopherscope_target_up"] == 1
 	})
@@ -65,7 +65,7 @@ func TestNodeDeploymentRunsWithItsSidecarFirstAndReportsTheAppsGoroutines(t *tes
 	}
 
 	// The probes keep passing: nothing restarted while the test looked.
-	pod = e.waitPod(t, ns, "app=checkout", "Ready", podReady)
+	pod = e.waitPod(t, ns, "app=checkout", "Ready", localcluster.PodReady)
 	for _, name := range []string{config.SidecarContainerName, "app"} {
 		if s := statusOf(pod, name); s.RestartCount != 0 {
 			t.Errorf("%s restarted %d times: %s", name, s.RestartCount, describePod(pod))
@@ -81,7 +81,7 @@ type selfReport struct {
 
 func appSelf(t *testing.T, pod *corev1.Pod) selfReport {
 	t.Helper()
-	body, err := localcluster.Get(t.Context(), podURL(pod, demoAppPort, "/self"))
+	body, err := localcluster.Get(t.Context(), localcluster.PodURL(pod, demoAppPort, "/self"))
 	if err != nil {
 		t.Fatalf("ask the app for its own numbers: %v", err)
 	}
@@ -179,7 +179,7 @@ func TestNodeKubeletRestartsAKilledSidecarWithinItsMemoryLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	pod = e.waitPod(t, ns, "app=killed", "Ready with the sidecar restarted", func(p *corev1.Pod) bool {
-		return statusOf(p, config.SidecarContainerName).RestartCount >= 1 && podReady(p)
+		return statusOf(p, config.SidecarContainerName).RestartCount >= 1 && localcluster.PodReady(p)
 	})
 	if got := statusOf(pod, "app"); got.RestartCount != 0 || got.ContainerID != app.ContainerID {
 		t.Errorf("the app restarted with its sidecar: %s", describePod(pod))
@@ -187,7 +187,7 @@ func TestNodeKubeletRestartsAKilledSidecarWithinItsMemoryLimit(t *testing.T) {
 	if self := appSelf(t, pod); self.PID == 0 || containerPID(t, statusOf(pod, "app")) != appPID {
 		t.Errorf("the app's process changed after the sidecar was killed")
 	}
-	waitForSample(t, podURL(pod, sidecarPort, sidecarconf.SidecarMetricsPath), "the restarted sidecar's samples", func(s localcluster.Samples) bool {
+	waitForSample(t, localcluster.PodURL(pod, sidecarPort, sidecarconf.SidecarMetricsPath), "the restarted sidecar's samples", func(s localcluster.Samples) bool {
 		return s["gopherscope_target_up"] == 1 && s.Has("go_goroutines")
 	})
 }
@@ -197,16 +197,16 @@ func TestNodeSidecarKeepsServingThroughAnAppCrash(t *testing.T) {
 	ns := e.namespace(t, "node-crash", injectEnabled)
 	pod := e.runDeployment(t, e.demoDeployment(ns, "crashy", "--alloc-rate=1MiB/s"))
 	sidecar := statusOf(pod, config.SidecarContainerName)
-	metricsURL := podURL(pod, sidecarPort, sidecarconf.SidecarMetricsPath)
+	metricsURL := localcluster.PodURL(pod, sidecarPort, sidecarconf.SidecarMetricsPath)
 	waitForSample(t, metricsURL, "the app's GC count", func(s localcluster.Samples) bool {
 		return s["go_gc_duration_seconds_count"] > 0
 	})
 	watch := watchCounters(t, metricsURL, 300*time.Millisecond)
-	if _, err := localcluster.Do(t.Context(), "POST", podURL(pod, demoAppPort, "/exit?code=3")); err != nil {
+	if _, err := localcluster.Do(t.Context(), "POST", localcluster.PodURL(pod, demoAppPort, "/exit?code=3")); err != nil {
 		t.Fatalf("crash the app: %v", err)
 	}
 	pod = e.waitPod(t, ns, "app=crashy", "Ready with the app restarted", func(p *corev1.Pod) bool {
-		return statusOf(p, "app").RestartCount >= 1 && podReady(p)
+		return statusOf(p, "app").RestartCount >= 1 && localcluster.PodReady(p)
 	})
 	if last := statusOf(pod, "app").LastTerminationState.Terminated; last == nil || last.ExitCode != 3 {
 		t.Errorf("the app's last termination: %+v, want exit code 3", last)

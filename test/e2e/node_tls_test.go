@@ -247,7 +247,7 @@ func (s *selfRelease) webhookPods(t *testing.T) []corev1.Pod {
 	}
 	var ready []corev1.Pod
 	for i := range list.Items {
-		if list.Items[i].DeletionTimestamp == nil && podReady(&list.Items[i]) {
+		if list.Items[i].DeletionTimestamp == nil && localcluster.PodReady(&list.Items[i]) {
 			ready = append(ready, list.Items[i])
 		}
 	}
@@ -313,7 +313,7 @@ func (s *selfRelease) injections(t *testing.T) float64 {
 	t.Helper()
 	total := 0.0
 	for _, p := range s.webhookPods(t) {
-		samples, err := localcluster.Scrape(t.Context(), podURL(&p, webhookMetricsPort, "/metrics"))
+		samples, err := localcluster.Scrape(t.Context(), localcluster.PodURL(&p, webhookMetricsPort, "/metrics"))
 		if err != nil {
 			continue // a pod going away; the next poll counts again
 		}

@@ -51,7 +51,7 @@ func (e *nodeEnv) scaleWebhook(t *testing.T, replicas int32) {
 		}
 		ready := 0
 		for i := range pods.Items {
-			if podReady(&pods.Items[i]) {
+			if localcluster.PodReady(&pods.Items[i]) {
 				ready++
 			}
 		}
@@ -66,7 +66,7 @@ func (e *nodeEnv) scaleWebhook(t *testing.T, replicas int32) {
 func (e *nodeEnv) webhookPod(t *testing.T) *corev1.Pod {
 	t.Helper()
 	d := e.webhookDeployment(t)
-	return e.waitPod(t, d.Namespace, metav1.FormatLabelSelector(d.Spec.Selector), "Ready", podReady)
+	return e.waitPod(t, d.Namespace, metav1.FormatLabelSelector(d.Spec.Selector), "Ready", localcluster.PodReady)
 }
 
 func TestNodeWebhookScaledToZeroLetsPodsThroughAndTheAuditorNamesThem(t *testing.T) {
@@ -87,7 +87,7 @@ func TestNodeWebhookScaledToZeroLetsPodsThroughAndTheAuditorNamesThem(t *testing
 	e.scaleWebhook(t, 1)
 	restored = true
 
-	metricsURL := podURL(e.webhookPod(t), 8080, "/metrics")
+	metricsURL := localcluster.PodURL(e.webhookPod(t), 8080, "/metrics")
 	waitForSample(t, metricsURL, "the auditor's count of "+ns, func(s localcluster.Samples) bool {
 		return s[auditor.MetricUninjectedPods+`{namespace="`+ns+`"}`] == 1
 	})

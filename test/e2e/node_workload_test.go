@@ -117,7 +117,7 @@ func TestNodeKubectlApplyPrintsTheWarningsOfADeploymentsPods(t *testing.T) {
 	}
 
 	// The pod is injected with the default interval, and keeps the warning.
-	pod := e.waitPod(t, ns, "app=warned", "Ready", podReady)
+	pod := e.waitPod(t, ns, "app=warned", "Ready", localcluster.PodReady)
 	if sidecarOf(pod) == nil {
 		t.Fatalf("the Deployment's pod has no sidecar: %s", describePod(pod))
 	}
@@ -136,7 +136,7 @@ func TestNodeKubectlApplyPrintsTheWarningsOfADeploymentsPods(t *testing.T) {
 		t.Errorf("kubectl apply of a new replica count: %v; want no warning:\n%s", err, out)
 	}
 
-	metricsURL := podURL(e.webhookPod(t), 8080, "/metrics")
+	metricsURL := localcluster.PodURL(e.webhookPod(t), 8080, "/metrics")
 	waitForSample(t, metricsURL, "the warned injection and workload check", func(s localcluster.Samples) bool {
 		return s[webhook.MetricInjectionsTotal+`{reason="warnings",result="inject"}`] >= 1 &&
 			s[webhook.MetricWorkloadChecksTotal+`{result="warned"}`] >= 1
