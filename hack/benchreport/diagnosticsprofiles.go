@@ -5,9 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"math"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -21,6 +18,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/gopherscope/gopherscope/diagnostics/api"
+	"github.com/gopherscope/gopherscope/hack/loadgen"
 	"github.com/gopherscope/gopherscope/sidecar/diagnostics"
 	"github.com/gopherscope/gopherscope/test/localcluster"
 )
@@ -53,13 +51,13 @@ func (n *diagNode) measureProfiles(ctx context.Context, opts *options) ([]row, e
 	if err := waitStats(ctx, rc, pod); err != nil {
 		return nil, err
 	}
-	if _, err := localcluster.Do(ctx, http.MethodPost, podURL(pod, demoAppPort, "/alloc?bytes="+liveHeap+"&keep=true")); err != nil {
+	if _, err := localcluster.Do(ctx, http.MethodPost, localcluster.PodURL(pod, demoAppPort, "/alloc?bytes="+liveHeap+"&keep=true")); err != nil {
 		return nil, fmt.Errorf("keep %s live in the demo app: %w", liveHeap, err)
 	}
 	direct := &http.Client{Timeout: diagRequestTimeout}
 	// A heap profile is as of the last GC: one now, so that every profile
 	// below holds the whole live heap.
-	if _, err := fetch(ctx, direct, podURL(pod, demoDebugPort, "/debug/pprof/heap?gc=1")); err != nil {
+	if _, err := localcluster.DoWith(ctx, direct, http.MethodGet, localcluster.PodURL(pod, demoDebugPort, "/debug/pprof/heap?gc=1")); err != nil {
 		return nil, fmt.Errorf("run a GC in the demo app: %w", err)
 	}
 
@@ -68,7 +66,7 @@ func (n *diagNode) measureProfiles(ctx context.Context, opts *options) ([]row, e
 	err = takeTurns(opts.HeapRequests, 2, func(which, _ int) error {
 		if which == 0 {
 			d, _, err := timeProfile(ctx, func(ctx context.Context) ([]byte, error) {
-				return fetch(ctx, direct, podURL(pod, demoDebugPort, "/debug/pprof/heap"))
+				return localcluster.DoWith(ctx, direct, http.MethodGet, localcluster.PodURL(pod, demoDebugPort, "/debug/pprof/heap"))
 			})
 			heapFloor = append(heapFloor, d)
 			return err
@@ -88,7 +86,7 @@ func (n *diagNode) measureProfiles(ctx context.Context, opts *options) ([]row, e
 	}
 	n.logf("diagnostics API: heap profiles through the API server %v; straight from the app %v", heap, heapFloor)
 
-	if _, err := localcluster.Do(ctx, http.MethodPost, podURL(pod, demoAppPort, "/burn?goroutines=1")); err != nil {
+	if _, err := localcluster.Do(ctx, http.MethodPost, localcluster.PodURL(pod, demoAppPort, "/burn?goroutines=1")); err != nil {
 		return nil, fmt.Errorf("make the demo app burn CPU: %w", err)
 	}
 	seconds := time.Duration(opts.CPUSeconds) * time.Second
@@ -97,7 +95,7 @@ func (n *diagNode) measureProfiles(ctx context.Context, opts *options) ([]row, e
 	err = takeTurns(opts.CPURounds, 2, func(which, _ int) error {
 		if which == 0 {
 			d, _, err := timeProfile(ctx, func(ctx context.Context) ([]byte, error) {
-				return fetch(ctx, direct, podURL(pod, demoDebugPort, "/debug/pprof/profile?"+query.Encode()))
+				return localcluster.DoWith(ctx, direct, http.MethodGet, localcluster.PodURL(pod, demoDebugPort, "/debug/pprof/profile?"+query.Encode()))
 			})
 			cpuFloor = append(cpuFloor, d-seconds)
 			return err
@@ -114,7 +112,7 @@ func (n *diagNode) measureProfiles(ctx context.Context, opts *options) ([]row, e
 	if err != nil {
 		return nil, err
 	}
-	if _, err := localcluster.Do(ctx, http.MethodDelete, podURL(pod, demoAppPort, "/burn")); err != nil {
+	if _, err := localcluster.Do(ctx, http.MethodDelete, localcluster.PodURL(pod, demoAppPort, "/burn")); err != nil {
 		return nil, fmt.Errorf("stop the demo app's burn: %w", err)
 	}
 	n.logf("diagnostics API: CPU profiles' time beyond %s through the API server %v; straight from the app %v", seconds, cpu, cpuFloor)
@@ -171,27 +169,6 @@ func sampleTotal(p *profile.Profile, sampleType string) int64 {
 	return total
 }
 
-// fetch GETs url and returns the body of a 200.
-func fetch(ctx context.Context, client *http.Client, url string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = resp.Body.Close() }() // read to the end below
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", url, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s: %.200s", url, resp.Status, body)
-	}
-	return body, nil
-}
-
 // waitStats waits up to a minute for the pod's stats, through the API
 // server, to hold a sample of the app.
 func waitStats(ctx context.Context, rc rest.Interface, pod *corev1.Pod) error {
@@ -221,19 +198,9 @@ func hasSample(ctx context.Context, rc rest.Interface, pod *corev1.Pod) (bool, s
 	return stats.TargetUp && stats.Goroutines != nil, fmt.Sprintf("%.200s", body)
 }
 
-// podURL is http://POD_IP:port/path, reachable from the node's network.
-func podURL(pod *corev1.Pod, port int, path string) string {
-	return "http://" + net.JoinHostPort(pod.Status.PodIP, strconv.Itoa(port)) + path
-}
-
 // nearestRank is the q quantile of ds by nearest rank (0 for none).
 func nearestRank(ds []time.Duration, q float64) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	sorted := slices.Sorted(slices.Values(ds))
-	i := int(math.Ceil(q*float64(len(sorted)))) - 1
-	return sorted[min(max(i, 0), len(sorted)-1)]
+	return loadgen.NearestRank(slices.Sorted(slices.Values(ds)), q)
 }
 
 // threeQuantiles prints p50 / p95 / max.

@@ -60,12 +60,19 @@ func (r *Result) Throughput() float64 {
 // method: the smallest latency that at least q of the answers did not
 // exceed. It is 0 without answers.
 func (r *Result) Quantile(q float64) time.Duration {
-	n := len(r.Latencies)
+	return NearestRank(r.Latencies, q)
+}
+
+// NearestRank returns the value at quantile q (0..1) of sorted (ascending)
+// with the nearest-rank method: the smallest value that at least q of them
+// do not exceed. It is 0 for none.
+func NearestRank(sorted []time.Duration, q float64) time.Duration {
+	n := len(sorted)
 	if n == 0 {
 		return 0
 	}
 	rank := int(math.Ceil(q * float64(n)))
-	return r.Latencies[min(max(rank, 1), n)-1]
+	return sorted[min(max(rank, 1), n)-1]
 }
 
 // ErrorSummary lists the error counts, "none" without errors.

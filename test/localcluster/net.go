@@ -55,11 +55,15 @@ func Get(ctx context.Context, url string) ([]byte, error) {
 // knob) and returns the body of a 200 answer; any other status is an error
 // quoting the start of the body.
 func Do(ctx context.Context, method, url string) ([]byte, error) {
+	return DoWith(ctx, &http.Client{Timeout: 5 * time.Second}, method, url)
+}
+
+// DoWith is Do with the given client (a longer timeout, for a profile).
+func DoWith(ctx context.Context, client *http.Client, method, url string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, method, url, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", method, url, err)
 	}
-	client := &http.Client{Timeout: 5 * time.Second}
 	resp, err := client.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", method, url, err)
